@@ -1,0 +1,2 @@
+// Package kmssigner turns keys that live in a key-management service into crypto.Signers.
+package kmssigner
