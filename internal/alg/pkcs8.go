@@ -8,7 +8,6 @@ import (
 	"encoding/asn1"
 	"fmt"
 
-	"crypto/sha3"
 	"github.com/cloudflare/circl/sign/mldsa/mldsa44"
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 	"github.com/cloudflare/circl/sign/mldsa/mldsa87"
@@ -219,8 +218,8 @@ func parseMLDSAPrivate(kt KeyType, inner cryptobyte.String) (crypto.Signer, erro
 	return fromExpanded(kt, expanded)
 }
 
-// fromExpanded loads an expanded-only key and checks it: tr = H(pk(s1,s2)), then a pairwise-consistency
-// sign/verify, which fails when t0 (or K) does not belong to the rest.
+// fromExpanded loads an expanded-only key and checks it exactly as OpenSSL does (checkExpandedMLDSA): t0 and tr
+// must be the ones s1 and s2 give.
 func fromExpanded(kt KeyType, expanded []byte) (crypto.Signer, error) {
 	const op = "parse ML-DSA expanded key"
 	var key crypto.Signer
@@ -243,18 +242,8 @@ func fromExpanded(kt KeyType, expanded []byte) (crypto.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr := sha3.SumSHAKE256(pkRaw, 64)
-	if subtle.ConstantTimeCompare(tr, expanded[64:128]) != 1 {
-		return nil, errf(op, ErrInconsistentKey, "tr does not match the public key derived from s1 and s2")
-	}
-	msg := []byte("pkikit pairwise consistency test")
-	a := kt.DefaultAlgorithm()
-	sig, err := signInMemory(key, a, msg)
-	if err != nil {
-		return nil, err
-	}
-	if err := Verify(key.Public(), a, msg, sig); err != nil {
-		return nil, errf(op, ErrInconsistentKey, "pairwise consistency test failed (t0 does not match s1, s2)")
+	if !checkExpandedMLDSA(kt, expanded, pkRaw) {
+		return nil, errf(op, ErrInconsistentKey, "t0 or tr does not match s1 and s2")
 	}
 	return key, nil
 }

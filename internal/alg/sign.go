@@ -126,12 +126,29 @@ func hashOf(h crypto.Hash, msg []byte) []byte {
 
 // signKnown signs with in-memory keys of known types directly. ok is false when signer is not one of them.
 func signKnown(signer crypto.Signer, a Algorithm, message []byte) (sig []byte, ok bool, err error) {
-	switch signer.(type) {
-	case *mldsa44.PrivateKey, *mldsa65.PrivateKey, *mldsa87.PrivateKey, *ecdsa.PrivateKey, *rsa.PrivateKey, ed25519.PrivateKey:
+	// The key type comes from the private key itself: circl's Public() recomputes t1, which costs as much as a
+	// verification.
+	var kt KeyType
+	switch k := signer.(type) {
+	case *mldsa44.PrivateKey:
+		kt = KeyMLDSA44
+	case *mldsa65.PrivateKey:
+		kt = KeyMLDSA65
+	case *mldsa87.PrivateKey:
+		kt = KeyMLDSA87
+	case *ecdsa.PrivateKey:
+		kt, err = KeyTypeOf(&k.PublicKey)
+	case *rsa.PrivateKey:
+		kt, err = KeyTypeOf(&k.PublicKey)
+	case ed25519.PrivateKey:
+		kt = KeyEd25519
 	default:
 		return nil, false, nil
 	}
-	if err := a.CheckKey(signer.Public()); err != nil {
+	if err == nil {
+		err = a.CheckKeyType(kt)
+	}
+	if err != nil {
 		return nil, true, err
 	}
 	sig, err = signInMemory(signer, a, message)
