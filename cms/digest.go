@@ -1,0 +1,191 @@
+package cms
+
+import (
+	"crypto/sha256"
+	"crypto/sha3"
+	"crypto/sha512"
+	"encoding/asn1"
+	"hash"
+
+	"github.com/pkikit/pkikit/internal/alg"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+)
+
+// Digest is the message-digest algorithm of a SignerInfo (its digestAlgorithm): the hash of the content that the
+// messageDigest attribute carries. The zero value means "the default for the signature algorithm".
+type Digest uint8
+
+// The digest algorithms cms computes. SHAKE128 and SHAKE256 have the fixed output lengths CMS gives them
+// (RFC 8702: 256 and 512 bits); their AlgorithmIdentifiers have no parameters.
+const (
+	DigestDefault Digest = iota
+	SHA256
+	SHA384
+	SHA512
+	SHA3_256
+	SHA3_384
+	SHA3_512
+	SHAKE128
+	SHAKE256
+	numDigests
+)
+
+var digestInfo = [numDigests]struct {
+	name string
+	oid  asn1.ObjectIdentifier
+	size int
+	aid  []byte
+}{
+	SHA256:   {name: "SHA-256", oid: alg.OIDSHA256, size: 32},
+	SHA384:   {name: "SHA-384", oid: alg.OIDSHA384, size: 48},
+	SHA512:   {name: "SHA-512", oid: alg.OIDSHA512, size: 64},
+	SHA3_256: {name: "SHA3-256", oid: alg.OIDSHA3_256, size: 32},
+	SHA3_384: {name: "SHA3-384", oid: alg.OIDSHA3_384, size: 48},
+	SHA3_512: {name: "SHA3-512", oid: alg.OIDSHA3_512, size: 64},
+	SHAKE128: {name: "SHAKE128", oid: alg.OIDSHAKE128, size: 32},
+	SHAKE256: {name: "SHAKE256", oid: alg.OIDSHAKE256, size: 64},
+}
+
+func init() {
+	for d := Digest(1); d < numDigests; d++ {
+		var b cryptobyte.Builder
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(digestInfo[d].oid) })
+		digestInfo[d].aid = b.BytesOrPanic()
+	}
+}
+
+func (d Digest) valid() bool { return d > DigestDefault && d < numDigests }
+
+// String returns the digest's name ("SHA-512", "SHAKE256", ...).
+func (d Digest) String() string {
+	if d == DigestDefault {
+		return "default"
+	}
+	if !d.valid() {
+		return "unknown digest"
+	}
+	return digestInfo[d].name
+}
+
+// Size returns the length in bytes of the digest's output in CMS.
+func (d Digest) Size() int {
+	if !d.valid() {
+		return 0
+	}
+	return digestInfo[d].size
+}
+
+// OID returns the digest algorithm's object identifier.
+func (d Digest) OID() asn1.ObjectIdentifier {
+	if !d.valid() {
+		return nil
+	}
+	return digestInfo[d].oid
+}
+
+// defaultDigest is the digest a signer uses unless told otherwise: SHA-512 for ML-DSA (RFC 9882 §3, MUST be
+// supported) and Ed25519 (RFC 8419 §3: SHA-512 MUST be used), the signature's own hash for ECDSA and RSA.
+func defaultDigest(a alg.Algorithm) Digest {
+	switch a.Family() {
+	case alg.FamilyMLDSA, alg.FamilyEd25519:
+		return SHA512
+	}
+	switch a.Hash().Size() {
+	case 32:
+		return SHA256
+	case 48:
+		return SHA384
+	}
+	return SHA512
+}
+
+// digestAllowed reports whether d may be used with signature algorithm a: the RFC 9882 §3 table for ML-DSA (the
+// digest must offer at least the parameter set's collision strength), SHA-512 only for Ed25519 (RFC 8419 §3),
+// and SHA-2 or SHA-3 of at least 256 bits for ECDSA and RSA.
+func digestAllowed(a alg.Algorithm, d Digest) bool {
+	switch a {
+	case alg.MLDSA44:
+		return d.valid()
+	case alg.MLDSA65:
+		switch d {
+		case SHA384, SHA512, SHA3_384, SHA3_512, SHAKE256:
+			return true
+		}
+		return false
+	case alg.MLDSA87:
+		return d == SHA512 || d == SHA3_512 || d == SHAKE256
+	case alg.PureEd25519:
+		return d == SHA512
+	}
+	switch d {
+	case SHA256, SHA384, SHA512, SHA3_256, SHA3_384, SHA3_512:
+		return true
+	}
+	return false
+}
+
+// parseDigestAlgorithm reads a DigestAlgorithmIdentifier: parameters absent, or NULL for the SHA-2 family
+// (RFC 5754 §2 lets receivers accept both).
+func parseDigestAlgorithm(aid cryptobyte.String) (Digest, bool) {
+	var seq cryptobyte.String
+	var oid asn1.ObjectIdentifier
+	if !aid.ReadASN1(&seq, cbasn1.SEQUENCE) || !aid.Empty() || !seq.ReadASN1ObjectIdentifier(&oid) {
+		return 0, false
+	}
+	for d := Digest(1); d < numDigests; d++ {
+		if !digestInfo[d].oid.Equal(oid) {
+			continue
+		}
+		if seq.Empty() || (d <= SHA512 && string(seq) == "\x05\x00") {
+			return d, true
+		}
+		return 0, false
+	}
+	return 0, false
+}
+
+// digester computes one digest over streamed content.
+type digester struct {
+	d     Digest
+	h     hash.Hash
+	shake *sha3.SHAKE
+}
+
+func newDigester(d Digest) *digester {
+	switch d {
+	case SHA256:
+		return &digester{d: d, h: sha256.New()}
+	case SHA384:
+		return &digester{d: d, h: sha512.New384()}
+	case SHA512:
+		return &digester{d: d, h: sha512.New()}
+	case SHA3_256:
+		return &digester{d: d, h: sha3.New256()}
+	case SHA3_384:
+		return &digester{d: d, h: sha3.New384()}
+	case SHA3_512:
+		return &digester{d: d, h: sha3.New512()}
+	case SHAKE128:
+		return &digester{d: d, shake: sha3.NewSHAKE128()}
+	case SHAKE256:
+		return &digester{d: d, shake: sha3.NewSHAKE256()}
+	}
+	return nil
+}
+
+func (g *digester) Write(p []byte) (int, error) {
+	if g.h != nil {
+		return g.h.Write(p)
+	}
+	return g.shake.Write(p)
+}
+
+func (g *digester) sum() []byte {
+	if g.h != nil {
+		return g.h.Sum(make([]byte, 0, 64))
+	}
+	out := make([]byte, g.d.Size())
+	g.shake.Read(out)
+	return out
+}

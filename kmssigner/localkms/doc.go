@@ -1,0 +1,31 @@
+// Package localkms is pkikit's embedded key-management service: AWS KMS's signing operations on your own
+// machine, in-process or as a server, so code written against it runs unchanged against AWS KMS.
+//
+// Most users need one call to open a key store and one to get a signer:
+//
+//	k, err := localkms.Open("/var/lib/pkikit-kms", &localkms.Options{Passphrase: pass})
+//	out, err := k.CreateKey(ctx, &localkms.CreateKeyInput{KeySpec: "ML_DSA_65", KeyUsage: "SIGN_VERIFY"})
+//	signer, err := kmssigner.New(ctx, k, out.KeyMetadata.KeyId, nil) // a crypto.Signer
+//
+// or, with the package imported, kmssigner.Open(ctx, "localkms:dir=/var/lib/pkikit-kms;key=alias/CA")
+// (passphrase from PKIKIT_KMS_PASSPHRASE, or master-key=FILE).
+//
+// What it does:
+//   - Operations with AWS KMS's request/response shapes and error names (*kmssigner.APIError with Code*
+//     names): CreateKey (RSA_2048/3072/4096, ECC_NIST_P256/P384/P521, ECC_NIST_EDWARDS25519, ML_DSA_44/65/87;
+//     SIGN_VERIFY), CreateAlias, ListKeys, ListAliases, DescribeKey, GetPublicKey, Sign (RAW, DIGEST,
+//     EXTERNAL_MU), Verify and ScheduleKeyDeletion (KeyState PendingDeletion). *KMS implements kmssigner.Client.
+//   - Server: an http.Handler for the AWS KMS JSON 1.1 protocol that checks AWS SigV4 signatures against the
+//     configured credentials and listens on loopback unless told otherwise; the real aws-sdk-go-v2 KMS client
+//     works against it with BaseEndpoint.
+//   - A key-store directory: private keys sealed with AES-256-GCM under a master key (a 32-byte key file, or
+//     argon2id over a passphrase), the key id and metadata bound as additional data, files 0600 written
+//     atomically. A wrong passphrase is ErrWrongPassphrase, an edited file ErrTampered.
+//   - Faults for tests: throttling (ThrottlingException) of the first N calls or a fraction, added latency that
+//     honours the context, failing chosen calls.
+//
+// What it does not do: symmetric, HMAC and key-agreement keys, Encrypt/Decrypt, key policies, grants, tags
+// (accepted and ignored), key rotation, multi-region keys, ED25519_PH_SHA_512, and Verify of EXTERNAL_MU
+// (UnsupportedOperationException: no ML-DSA library available to it verifies from μ). Private keys never leave
+// it: no operation returns or imports key material.
+package localkms

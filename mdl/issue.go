@@ -1,0 +1,340 @@
+package mdl
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+	"github.com/pkikit/pkikit/x509ext"
+)
+
+// Issuer signs mdocs with a Document Signer key: any crypto.Signer (in memory, a KMS, an HSM), with its DS
+// certificate. Build it with NewIssuer, which checks the certificate against ISO/IEC 18013-5 Annex B.
+type Issuer struct {
+	signer    crypto.Signer
+	algorithm COSEAlgorithm
+	ds        *x509ext.Certificate
+	x5chain   [][]byte
+}
+
+// IssuerOptions configures NewIssuer. The zero value is safe.
+type IssuerOptions struct {
+	// Intermediates are certificates between the DS and the IACA to send in x5chain (normally none). The IACA
+	// root itself must not be sent.
+	Intermediates []*x509ext.Certificate
+	// IACA, when set, lets NewIssuer check that it issued the DS certificate (Annex B issuer/country rules).
+	IACA *x509ext.Certificate
+	// Lenient reports Annex B profile findings on the DS certificate instead of refusing it (for migrating
+	// deployed certificates); Findings of the check are returned by (*Issuer).ProfileReport.
+	Lenient bool
+	// Time is when the check runs (zero: now).
+	Time time.Time
+}
+
+// NewIssuer returns an Issuer signing with signer under the DS certificate ds. It fails if signer's public key is
+// not the certificate's, the key is not ES256/ES384/ES512/EdDSA, or ds breaks the Annex B DS profile (unless
+// Lenient).
+func NewIssuer(signer crypto.Signer, ds *x509ext.Certificate, opts IssuerOptions) (*Issuer, error) {
+	const op = "new issuer"
+	if signer == nil || ds == nil {
+		return nil, newErr(op, ErrInvalidRequest, "signer and DS certificate are required", nil)
+	}
+	a, err := COSEAlgorithmFor(signer.Public())
+	if err != nil {
+		return nil, err
+	}
+	if !publicKeysEqual(signer.Public(), ds.PublicKey) {
+		return nil, newErr(op, ErrInvalidRequest, "signer's public key is not the DS certificate's", nil)
+	}
+	if ds.IsCA || bytes.Equal(ds.RawIssuer, ds.RawSubject) {
+		return nil, newErr(op, ErrInvalidRequest, "the DS certificate must not be a (self-signed) CA", nil)
+	}
+	if _, err := CheckDocumentSignerCertificate(ds, opts.IACA, CertificateCheckOptions{Lenient: opts.Lenient, Time: opts.Time}); err != nil {
+		return nil, err
+	}
+	chain := [][]byte{ds.Raw}
+	for _, c := range opts.Intermediates {
+		if bytes.Equal(c.RawIssuer, c.RawSubject) {
+			return nil, newErr(op, ErrInvalidRequest, "x5chain must not contain the IACA root", nil)
+		}
+		chain = append(chain, c.Raw)
+	}
+	return &Issuer{signer: signer, algorithm: a, ds: ds, x5chain: chain}, nil
+}
+
+func publicKeysEqual(a, b crypto.PublicKey) bool {
+	ea, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && ea.Equal(b)
+}
+
+// Algorithm returns the COSE algorithm the issuer signs with.
+func (iss *Issuer) Algorithm() COSEAlgorithm { return iss.algorithm }
+
+// IssueRequest describes one mdoc to issue.
+type IssueRequest struct {
+	// DocType (zero: DocTypeMDL).
+	DocType string
+	// NameSpaces maps namespace → element identifier → value. Values are CBOR-encoded: use FullDate for
+	// full-date elements (birth_date, issue_date, expiry_date), time.Time for tdate (written UTC, whole seconds),
+	// []byte for bstr (portrait), bool for age_over_NN, []any / map[string]any for driving_privileges. Elements
+	// of org.iso.18013.5.1 are type-checked against ISO/IEC 18013-5 Table 5.
+	NameSpaces map[string]map[string]any
+	// DeviceKey is the holder's device public key (*ecdsa.PublicKey P-256/384/521, *ecdh.PublicKey or
+	// ed25519.PublicKey), bound into the MSO as a COSE_Key.
+	DeviceKey crypto.PublicKey
+	// KeyAuthorizations optionally limits what the device key may sign in DeviceSigned.
+	KeyAuthorizations *KeyAuthorizations
+	// Signed is validityInfo.signed (zero: now). It must lie within the DS certificate's validity.
+	Signed time.Time
+	// ValidFrom (zero: Signed) and ValidUntil (required) bound the MSO's validity.
+	ValidFrom, ValidUntil time.Time
+	// ExpectedUpdate is optional.
+	ExpectedUpdate time.Time
+	// DigestAlgorithm (zero: SHA-256).
+	DigestAlgorithm DigestAlgorithm
+	// SaltSize is the size of each item's random (zero: 32; at least 16).
+	SaltSize int
+}
+
+// Issue builds the IssuerSignedItems (a fresh random salt each, digest IDs a random permutation), the MSO over
+// their tag-24 bytes, and signs it as issuerAuth. It refuses to sign an MSO whose signed time lies outside the DS
+// certificate's validity.
+func (iss *Issuer) Issue(ctx context.Context, req *IssueRequest) (*IssuerSigned, error) {
+	const op = "issue"
+	if req == nil || req.DeviceKey == nil || len(req.NameSpaces) == 0 || req.ValidUntil.IsZero() {
+		return nil, newErr(op, ErrInvalidRequest, "device key, namespaces and validUntil are required", nil)
+	}
+	docType := req.DocType
+	if docType == "" {
+		docType = DocTypeMDL
+	}
+	da := req.DigestAlgorithm
+	if da == "" {
+		da = SHA256
+	}
+	if _, err := da.hash(); err != nil {
+		return nil, err
+	}
+	salt := req.SaltSize
+	if salt == 0 {
+		salt = 32
+	}
+	if salt < 16 || salt > 1024 {
+		return nil, newErr(op, ErrInvalidRequest, "salt must be 16..1024 bytes", nil)
+	}
+	signed := req.Signed
+	if signed.IsZero() {
+		signed = time.Now()
+	}
+	signed = normTime(signed)
+	from := req.ValidFrom
+	if from.IsZero() {
+		from = signed
+	}
+	if normTime(req.ValidUntil).Before(normTime(from)) {
+		return nil, newErr(op, ErrInvalidRequest, "validUntil before validFrom", nil)
+	}
+	if signed.Before(iss.ds.NotBefore) || signed.After(iss.ds.NotAfter) {
+		return nil, newErr(op, ErrMSOSignedOutsideCertificate, fmt.Sprintf("signed %s outside DS validity %s..%s",
+			signed.Format(time.RFC3339), iss.ds.NotBefore.Format(time.RFC3339), iss.ds.NotAfter.Format(time.RFC3339)), nil)
+	}
+	deviceKey, err := MarshalCOSEKey(req.DeviceKey)
+	if err != nil {
+		return nil, err
+	}
+	mso := &MobileSecurityObject{
+		Version: "1.0", DigestAlgorithm: da, ValueDigests: map[string]map[uint64][]byte{},
+		DeviceKey: req.DeviceKey, DeviceKeyCOSE: deviceKey, KeyAuthorizations: req.KeyAuthorizations, DocType: docType,
+		ValidityInfo: ValidityInfo{Signed: signed, ValidFrom: normTime(from), ValidUntil: normTime(req.ValidUntil)},
+	}
+	if !req.ExpectedUpdate.IsZero() {
+		mso.ValidityInfo.ExpectedUpdate = normTime(req.ExpectedUpdate)
+	}
+	out := &IssuerSigned{NameSpaces: map[string][]*IssuerSignedItem{}}
+	for _, ns := range sortedKeys(req.NameSpaces) {
+		elems := req.NameSpaces[ns]
+		if len(elems) == 0 {
+			return nil, newErr(op, ErrInvalidRequest, "namespace "+ns+" has no elements", nil)
+		}
+		ids, err := randomPermutation(len(elems))
+		if err != nil {
+			return nil, err
+		}
+		mso.ValueDigests[ns] = make(map[uint64][]byte, len(elems))
+		for i, id := range sortedKeys(elems) {
+			v := normValue(elems[id])
+			if ns == NamespaceMDL {
+				if err := checkMDLElement(id, v); err != nil {
+					return nil, err
+				}
+			}
+			it, err := newItem(ids[i], id, v, salt)
+			if err != nil {
+				return nil, err
+			}
+			mso.ValueDigests[ns][it.DigestID] = da.sum(it.bytes)
+			out.NameSpaces[ns] = append(out.NameSpaces[ns], it)
+		}
+	}
+	msoBytes, err := marshalMSO(mso)
+	if err != nil {
+		return nil, err
+	}
+	mso.raw = msoBytes
+	auth, err := newSign1(ctx, iss.signer, iss.algorithm, tag24(msoBytes), false, iss.x5chain)
+	if err != nil {
+		return nil, err
+	}
+	out.IssuerAuth = auth
+	if _, err := out.Marshal(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// newItem encodes one IssuerSignedItem in the CDDL order (digestID, random, elementIdentifier, elementValue).
+func newItem(digestID uint64, id string, v any, saltSize int) (*IssuerSignedItem, error) {
+	salt := make([]byte, saltSize)
+	if _, err := rand.Read(salt); err != nil {
+		return nil, err
+	}
+	rv, err := encMode.Marshal(v)
+	if err != nil {
+		return nil, newErr("issue", ErrInvalidRequest, "element "+id+" cannot be encoded", err)
+	}
+	inner, err := marshal(record{
+		{"digestID", digestID},
+		{"random", salt},
+		{"elementIdentifier", id},
+		{"elementValue", cbor.RawMessage(rv)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &IssuerSignedItem{DigestID: digestID, Random: salt, ElementIdentifier: id, ElementValue: v,
+		rawValue: rv, bytes: tag24(inner)}, nil
+}
+
+// randomPermutation returns 0..n-1 shuffled with crypto/rand (digest IDs that do not reveal element order).
+func randomPermutation(n int) ([]uint64, error) {
+	p := make([]uint64, n)
+	for i := range p {
+		p[i] = uint64(i)
+	}
+	var buf [8]byte
+	for i := n - 1; i > 0; i-- {
+		if _, err := rand.Read(buf[:]); err != nil {
+			return nil, err
+		}
+		j := binary.BigEndian.Uint64(buf[:]) % uint64(i+1)
+		p[i], p[j] = p[j], p[i]
+	}
+	return p, nil
+}
+
+// normValue rewrites time.Time values (at any depth of []any and maps) to UTC whole seconds, so that tdate is
+// written as ISO/IEC 18013-5 requires.
+func normValue(v any) any {
+	switch x := v.(type) {
+	case time.Time:
+		return normTime(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = normValue(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = normValue(e)
+		}
+		return out
+	case map[any]any:
+		out := make(map[any]any, len(x))
+		for k, e := range x {
+			out[k] = normValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+// checkMDLElement enforces the CBOR types of ISO/IEC 18013-5 Table 5 for the elements it knows.
+func checkMDLElement(id string, v any) error {
+	bad := func(want string) error {
+		return newErr("issue", ErrInvalidRequest, fmt.Sprintf("%s must be %s, got %T", id, want, v), nil)
+	}
+	isText := func() bool { _, ok := v.(string); return ok }
+	switch id {
+	case "family_name", "given_name", "issuing_authority", "document_number", "un_distinguishing_sign",
+		"administrative_number", "birth_place", "resident_address", "resident_city", "resident_state",
+		"resident_postal_code", "family_name_national_character", "given_name_national_character",
+		"issuing_jurisdiction", "nationality", "resident_country":
+		if !isText() {
+			return bad("a text string")
+		}
+	case "issuing_country":
+		s, ok := v.(string)
+		if !ok || len(s) != 2 || strings.ToUpper(s) != s {
+			return bad("an ISO 3166-1 alpha-2 upper-case text string")
+		}
+	case "birth_date", "issue_date", "expiry_date":
+		d, ok := v.(FullDate)
+		if !ok {
+			return bad("a FullDate (tag 1004)")
+		}
+		if _, err := d.Time(); err != nil {
+			return err
+		}
+	case "portrait", "signature_usual_mark":
+		if b, ok := v.([]byte); !ok || len(b) == 0 {
+			return bad("a non-empty byte string")
+		}
+	case "portrait_capture_date":
+		if _, ok := v.(time.Time); !ok {
+			return bad("a time.Time (tdate)")
+		}
+	case "driving_privileges":
+		if _, ok := v.([]any); !ok {
+			return bad("an array ([]any) of DrivingPrivilege maps")
+		}
+	case "sex", "height", "weight", "age_in_years", "age_birth_year", "eye_colour", "hair_colour":
+		if id == "eye_colour" || id == "hair_colour" {
+			if !isText() {
+				return bad("a text string")
+			}
+			break
+		}
+		if !isUint(v) {
+			return bad("an unsigned integer")
+		}
+	default:
+		if strings.HasPrefix(id, "age_over_") {
+			if _, ok := v.(bool); !ok {
+				return bad("a bool")
+			}
+		}
+	}
+	return nil
+}
+
+func isUint(v any) bool {
+	switch x := v.(type) {
+	case uint, uint8, uint16, uint32, uint64:
+		return true
+	case int:
+		return x >= 0
+	case int64:
+		return x >= 0
+	case int32:
+		return x >= 0
+	}
+	return false
+}

@@ -1,0 +1,406 @@
+package truststore
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pkikit/pkikit/x509ext"
+)
+
+// Store holds trust anchors and caches what it has parsed and verified. The zero value is an empty store ready to
+// use; a Store is safe for concurrent use.
+type Store struct {
+	mu        sync.RWMutex
+	anchors   []*x509ext.Certificate
+	bySubject map[string][]*x509ext.Certificate // raw subject DER
+	byCanon   map[string][]*x509ext.Certificate // canonicalName(subject)
+	byHash    map[[32]byte]*x509ext.Certificate
+	warnings  []Warning
+
+	cacheMu sync.Mutex
+	parsed  map[[32]byte]*x509ext.Certificate // DER hash -> parsed certificate (intermediates seen before)
+	sigOK   map[sigKey]struct{}               // (child DER hash, parent SPKI hash) -> signature verified
+	maxMemo int
+}
+
+type sigKey struct{ child, parentKey [32]byte }
+
+// defaultCacheEntries bounds each of the store's caches; when full they are cleared.
+const defaultCacheEntries = 4096
+
+// NewStore returns a store holding the given anchors (warnings about them are in Warnings).
+func NewStore(anchors ...*x509ext.Certificate) *Store {
+	s := &Store{}
+	for _, a := range anchors {
+		s.AddAnchor(a)
+	}
+	return s
+}
+
+// WarningKind classifies a Warning about an anchor.
+type WarningKind int
+
+const (
+	// WarnNotSelfSigned: the anchor is not a self-signed root — usually an intermediate given as an anchor.
+	WarnNotSelfSigned WarningKind = iota + 1
+	// WarnNotCA: the anchor is not a CA certificate at all (a leaf given as an anchor).
+	WarnNotCA
+	// WarnDuplicate: the same certificate was added twice (the second is ignored).
+	WarnDuplicate
+	// WarnSkipped: a file or PEM block was not a certificate pkikit can parse, and was skipped.
+	WarnSkipped
+)
+
+// Warning is something about an anchor that is allowed but probably a mistake.
+type Warning struct {
+	Kind    WarningKind
+	Subject string // the anchor's subject, or the file
+	Detail  string
+	Advice  string
+}
+
+func (w Warning) String() string {
+	s := w.Subject + ": " + w.Detail
+	if w.Advice != "" {
+		s += " (" + w.Advice + ")"
+	}
+	return s
+}
+
+const (
+	adviceIntermediate = "trust the root CA that issued it and pass this certificate as an intermediate; an " +
+		"intermediate anchor stops working when the CA re-issues or cross-signs it and skips the root's checks; " +
+		"to restrict trust to one CA, pin its root's public key (PinSet) instead of trusting the intermediate"
+	adviceLeaf = "a leaf certificate is not a trust anchor: trust the root CA that issued it, or pin a key"
+)
+
+// AddAnchor adds a trusted certificate. A certificate that is not self-signed (an intermediate) or not a CA is
+// still added, with a Warning. It returns false when the certificate was already present or is nil.
+func (s *Store) AddAnchor(c *x509ext.Certificate) bool {
+	if c == nil || c.Certificate == nil {
+		return false
+	}
+	h := sha256.Sum256(c.Raw)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byHash == nil {
+		s.byHash = map[[32]byte]*x509ext.Certificate{}
+		s.bySubject = map[string][]*x509ext.Certificate{}
+		s.byCanon = map[string][]*x509ext.Certificate{}
+	}
+	if _, ok := s.byHash[h]; ok {
+		s.warnings = append(s.warnings, Warning{Kind: WarnDuplicate, Subject: c.Subject.String(), Detail: "anchor added twice"})
+		return false
+	}
+	s.byHash[h] = c
+	s.anchors = append(s.anchors, c)
+	s.bySubject[string(c.RawSubject)] = append(s.bySubject[string(c.RawSubject)], c)
+	ck := canonicalName(c.RawSubject)
+	s.byCanon[ck] = append(s.byCanon[ck], c)
+	switch {
+	case c.BasicConstraintsValid && !c.IsCA:
+		s.warnings = append(s.warnings, Warning{Kind: WarnNotCA, Subject: c.Subject.String(),
+			Detail: "anchor is not a CA certificate", Advice: adviceLeaf})
+	case !IsSelfSigned(c):
+		s.warnings = append(s.warnings, Warning{Kind: WarnNotSelfSigned, Subject: c.Subject.String(),
+			Detail: "anchor is an intermediate (issued by " + c.Issuer.String() + "), not a self-signed root",
+			Advice: adviceIntermediate})
+	}
+	return true
+}
+
+// IsSelfSigned reports whether c's issuer is its subject and its own key verifies its signature (a root).
+func IsSelfSigned(c *x509ext.Certificate) bool {
+	return c != nil && c.Certificate != nil && bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFromKey(c.PublicKey) == nil
+}
+
+// AddAnchorX509 adds a crypto/x509 certificate as an anchor (it is re-parsed by x509ext).
+func (s *Store) AddAnchorX509(c *x509.Certificate) error {
+	if c == nil {
+		return newErr("add anchor", ErrMalformed, "nil certificate", nil)
+	}
+	pc, err := x509ext.ParseCertificate(c.Raw)
+	if err != nil {
+		return newErr("add anchor", ErrMalformed, "", err)
+	}
+	s.AddAnchor(pc)
+	return nil
+}
+
+// AddAnchorsPEM adds every CERTIFICATE block of a PEM bundle and returns how many were added. Blocks of other
+// types are skipped; a CERTIFICATE block that does not parse is skipped with a WarnSkipped warning. It fails
+// only when data holds no certificate at all.
+func (s *Store) AddAnchorsPEM(data []byte) (int, error) {
+	certs, skipped := parsePEMCertificates(data)
+	for _, w := range skipped {
+		s.addWarning(Warning{Kind: WarnSkipped, Subject: "PEM block", Detail: w})
+	}
+	if len(certs) == 0 {
+		return 0, newErr("add anchors from PEM", ErrMalformed, "no certificate found", nil)
+	}
+	n := 0
+	for _, c := range certs {
+		if s.AddAnchor(c) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// AddAnchorsFile adds the certificates of one file: a PEM bundle or a single DER certificate.
+func (s *Store) AddAnchorsFile(path string) (int, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, newErr("read anchors", ErrMalformed, path, err)
+	}
+	certs, skipped := ParseCertificates(data)
+	for _, w := range skipped {
+		s.addWarning(Warning{Kind: WarnSkipped, Subject: path, Detail: w})
+	}
+	if len(certs) == 0 {
+		return 0, newErr("read anchors", ErrMalformed, path+": no certificate found", nil)
+	}
+	n := 0
+	for _, c := range certs {
+		if s.AddAnchor(c) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// AddAnchorsDir adds the certificates of every regular file in dir (not recursive) that holds PEM or DER
+// certificates; other files are skipped with a warning. Files are read in name order.
+func (s *Store) AddAnchorsDir(dir string) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, newErr("read anchor directory", ErrMalformed, dir, err)
+	}
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		k, err := s.AddAnchorsFile(p) // a file without certificates is recorded as a WarnSkipped warning
+		if err != nil {
+			continue
+		}
+		n += k
+	}
+	return n, nil
+}
+
+// systemBundles are where Linux and BSD distributions keep the system's root bundle (the list crypto/x509 reads).
+var systemBundles = []string{
+	"/etc/ssl/certs/ca-certificates.crt",
+	"/etc/pki/tls/certs/ca-bundle.crt",
+	"/etc/ssl/ca-bundle.pem",
+	"/etc/pki/tls/cacert.pem",
+	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+	"/etc/ssl/cert.pem",
+	"/usr/local/etc/ssl/cert.pem",
+}
+
+// SystemStore returns a store with the operating system's roots: $SSL_CERT_FILE and $SSL_CERT_DIR when set,
+// otherwise the first system bundle found. (On systems whose roots are not files, use crypto/x509's
+// SystemCertPool with x509.Verify; it cannot list its certificates.)
+func SystemStore() (*Store, error) {
+	s := &Store{}
+	files := systemBundles
+	if f := os.Getenv("SSL_CERT_FILE"); f != "" {
+		files = []string{f}
+	}
+	for _, f := range files {
+		if _, err := s.AddAnchorsFile(f); err == nil {
+			break
+		}
+	}
+	if d := os.Getenv("SSL_CERT_DIR"); d != "" {
+		for _, dir := range strings.Split(d, ":") {
+			s.AddAnchorsDir(dir)
+		}
+	}
+	if len(s.Anchors()) == 0 {
+		return nil, newErr("load system roots", ErrNoAnchors, "no system root bundle found", nil)
+	}
+	return s, nil
+}
+
+// Anchors returns the anchors, in the order added.
+func (s *Store) Anchors() []*x509ext.Certificate {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]*x509ext.Certificate(nil), s.anchors...)
+}
+
+// Warnings returns the warnings collected while adding anchors.
+func (s *Store) Warnings() []Warning {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]Warning(nil), s.warnings...)
+}
+
+// Contains reports whether c (byte for byte) is an anchor.
+func (s *Store) Contains(c *x509ext.Certificate) bool {
+	if c == nil {
+		return false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, ok := s.byHash[sha256.Sum256(c.Raw)]
+	return ok
+}
+
+func (s *Store) addWarning(w Warning) {
+	s.mu.Lock()
+	s.warnings = append(s.warnings, w)
+	s.mu.Unlock()
+}
+
+func (s *Store) anchorsBySubject(rawSubject []byte) []*x509ext.Certificate {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if l := s.bySubject[string(rawSubject)]; len(l) > 0 {
+		return l
+	}
+	if len(s.byCanon) == 0 {
+		return nil
+	}
+	return s.byCanon[canonicalName(rawSubject)]
+}
+
+// ParseCertificates parses every certificate in data: PEM (CERTIFICATE blocks) or one DER certificate. It
+// returns the certificates and, for each block that did not parse, a reason.
+func ParseCertificates(data []byte) ([]*x509ext.Certificate, []string) {
+	if bytes.Contains(data, []byte("-----BEGIN")) {
+		return parsePEMCertificates(data)
+	}
+	c, err := x509ext.ParseCertificate(data)
+	if err != nil {
+		return nil, []string{"not a PEM or DER certificate: " + err.Error()}
+	}
+	return []*x509ext.Certificate{c}, nil
+}
+
+func parsePEMCertificates(data []byte) (out []*x509ext.Certificate, skipped []string) {
+	for len(data) > 0 {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" && b.Type != "TRUSTED CERTIFICATE" {
+			continue
+		}
+		c, err := x509ext.ParseCertificate(b.Bytes)
+		if err != nil {
+			skipped = append(skipped, err.Error())
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, skipped
+}
+
+// ParseCertificatesPEM parses the CERTIFICATE blocks of a PEM bundle, failing on the first that does not parse.
+func ParseCertificatesPEM(data []byte) ([]*x509ext.Certificate, error) {
+	var out []*x509ext.Certificate
+	for len(data) > 0 {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509ext.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, newErr("parse PEM certificates", ErrMalformed, "", err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, newErr("parse PEM certificates", ErrMalformed, "no CERTIFICATE block", nil)
+	}
+	return out, nil
+}
+
+// ParseCertificate parses one DER certificate through the store's cache: a certificate the store has parsed
+// before is returned without parsing again.
+func (s *Store) ParseCertificate(der []byte) (*x509ext.Certificate, error) {
+	h := sha256.Sum256(der)
+	s.cacheMu.Lock()
+	c, ok := s.parsed[h]
+	s.cacheMu.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err := x509ext.ParseCertificate(der)
+	if err != nil {
+		return nil, newErr("parse certificate", ErrMalformed, "", err)
+	}
+	s.cacheMu.Lock()
+	if s.parsed == nil || len(s.parsed) >= s.cacheLimit() {
+		s.parsed = map[[32]byte]*x509ext.Certificate{}
+	}
+	s.parsed[h] = c
+	s.cacheMu.Unlock()
+	return c, nil
+}
+
+func (s *Store) cacheLimit() int {
+	if s.maxMemo > 0 {
+		return s.maxMemo
+	}
+	return defaultCacheEntries
+}
+
+func (s *Store) sigCached(k sigKey) bool {
+	s.cacheMu.Lock()
+	_, ok := s.sigOK[k]
+	s.cacheMu.Unlock()
+	return ok
+}
+
+func (s *Store) rememberSig(k sigKey) {
+	s.cacheMu.Lock()
+	if s.sigOK == nil || len(s.sigOK) >= s.cacheLimit() {
+		s.sigOK = map[sigKey]struct{}{}
+	}
+	s.sigOK[k] = struct{}{}
+	s.cacheMu.Unlock()
+}
+
+// sortedAnchors returns anchors sorted by subject (for stable reports).
+func sortedAnchors(a []*x509ext.Certificate) []*x509ext.Certificate {
+	out := append([]*x509ext.Certificate(nil), a...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Subject.String() < out[j].Subject.String() })
+	return out
+}
+
+// pemBlock returns the bytes of the first PEM block of the given type in data, or nil.
+func pemBlock(data []byte, typ string) []byte {
+	for len(data) > 0 {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return nil
+		}
+		if b.Type == typ {
+			return b.Bytes
+		}
+	}
+	return nil
+}
