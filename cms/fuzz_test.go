@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
-	"runtime/pprof"
 
 	"github.com/pkikit/pkikit/truststore"
 	"github.com/pkikit/pkikit/x509ext"
@@ -71,17 +69,6 @@ func FuzzVerify(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, detached bool) {
-		done := make(chan bool)
-		defer close(done)
-		go func() {
-			select {
-			case <-done:
-			case <-time.After(2 * time.Second):
-				os.WriteFile("/tmp/hang.bin", data, 0o644)
-				pprof.Lookup("goroutine").WriteTo(os.Stderr, 2)
-				os.Exit(3)
-			}
-		}()
 		var res *Result
 		var err error
 		if detached {

@@ -308,50 +308,55 @@ func Sign(ctx context.Context, content io.Reader, signers []*Signer, opts *SignO
 	}
 	slices.SortFunc(dalgs, bytes.Compare)
 
-	size := 64 + len(attached)
+	// Encode: lengths are computed bottom-up, then everything is appended once into one buffer.
+	dalgsLen := 0
+	for _, d := range dalgs {
+		dalgsLen += len(d)
+	}
+	encapLen := len(ctOID)
+	if opts.Attached {
+		encapLen += tlvSize(tlvSize(len(attached)))
+	}
+	certsLen := 0
 	for _, c := range certs {
-		size += len(c)
+		certsLen += len(c)
 	}
-	for _, in := range infos {
-		size += len(in.attrs) + len(in.sig) + len(in.s.sid) + 64
+	infos = sortedInfos(infos)
+	infosLen := 0
+	for i := range infos {
+		infosLen += tlvSize(infos[i].contentLen())
 	}
-	b := cryptobyte.NewBuilder(make([]byte, 0, size+256))
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // ContentInfo
-		b.AddBytes(derOIDSignedData)
-		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignedData
-				b.AddASN1Int64(int64(version))
-				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
-					for _, d := range dalgs {
-						b.AddBytes(d)
-					}
-				})
-				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // EncapsulatedContentInfo
-					b.AddBytes(ctOID)
-					if opts.Attached {
-						b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-							b.AddASN1OctetString(attached)
-						})
-					}
-				})
-				if len(certs) > 0 {
-					b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-						for _, c := range certs {
-							b.AddBytes(c)
-						}
-					})
-				}
-				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
-					for _, in := range sortedInfos(infos) {
-						in.add(b)
-					}
-				})
-			})
-		})
-	})
-	out, err := b.Bytes()
-	if err != nil {
-		return nil, newErr(op, -1, ErrMalformed, "encoding", err)
+	sdLen := 3 + tlvSize(dalgsLen) + tlvSize(encapLen) + tlvSize(infosLen)
+	if len(certs) > 0 {
+		sdLen += tlvSize(certsLen)
+	}
+	ciLen := len(derOIDSignedData) + tlvSize(tlvSize(sdLen))
+	out := make([]byte, 0, tlvSize(ciLen))
+	out = appendHeader(out, 0x30, ciLen) // ContentInfo
+	out = append(out, derOIDSignedData...)
+	out = appendHeader(out, 0xa0, tlvSize(sdLen))
+	out = appendHeader(out, 0x30, sdLen) // SignedData
+	out = append(out, 0x02, 0x01, byte(version))
+	out = appendHeader(out, 0x31, dalgsLen)
+	for _, d := range dalgs {
+		out = append(out, d...)
+	}
+	out = appendHeader(out, 0x30, encapLen) // EncapsulatedContentInfo
+	out = append(out, ctOID...)
+	if opts.Attached {
+		out = appendHeader(out, 0xa0, tlvSize(len(attached)))
+		out = appendHeader(out, 0x04, len(attached))
+		out = append(out, attached...)
+	}
+	if len(certs) > 0 {
+		out = appendHeader(out, 0xa0, certsLen)
+		for _, c := range certs {
+			out = append(out, c...)
+		}
+	}
+	out = appendHeader(out, 0x31, infosLen)
+	for i := range infos {
+		out = infos[i].appendTo(out)
 	}
 	return out, nil
 }
@@ -362,24 +367,27 @@ type signerInfoParts struct {
 	sig   []byte
 }
 
-// add appends the SignerInfo.
-func (p *signerInfoParts) add(b *cryptobyte.Builder) {
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1Int64(int64(p.s.version))
-		b.AddBytes(p.s.sid)
-		b.AddBytes(p.s.digestAID)
-		// signedAttrs [0] IMPLICIT: the same content as the signed SET OF.
-		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-			b.AddBytes(p.attrs[headerLen(p.attrs):])
-		})
-		b.AddBytes(p.s.sigAID)
-		b.AddASN1OctetString(p.sig)
-	})
+// contentLen is the length of the SignerInfo's content octets.
+func (p *signerInfoParts) contentLen() int {
+	attrsContent := len(p.attrs) - headerLen(p.attrs)
+	return 3 + len(p.s.sid) + len(p.s.digestAID) + tlvSize(attrsContent) + len(p.s.sigAID) + tlvSize(len(p.sig))
 }
 
-// sortedInfos returns the SignerInfos in the order of a DER SET OF. SignerInfos are large, so instead of
-// encoding each to sort them, Sign keeps the signers' order when it already is DER order and otherwise sorts by
-// full encoding.
+// appendTo appends the DER SignerInfo.
+func (p *signerInfoParts) appendTo(b []byte) []byte {
+	b = appendHeader(b, 0x30, p.contentLen())
+	b = append(b, 0x02, 0x01, byte(p.s.version))
+	b = append(b, p.s.sid...)
+	b = append(b, p.s.digestAID...)
+	// signedAttrs [0] IMPLICIT: the same content as the signed SET OF.
+	b = append(b, 0xa0)
+	b = append(b, p.attrs[1:]...)
+	b = append(b, p.s.sigAID...)
+	b = appendHeader(b, 0x04, len(p.sig))
+	return append(b, p.sig...)
+}
+
+// sortedInfos returns the SignerInfos in the order of a DER SET OF (by their encodings).
 func sortedInfos(infos []signerInfoParts) []signerInfoParts {
 	if len(infos) < 2 {
 		return infos
@@ -390,9 +398,7 @@ func sortedInfos(infos []signerInfoParts) []signerInfoParts {
 	}
 	encs := make([]enc, len(infos))
 	for i := range infos {
-		var b cryptobyte.Builder
-		infos[i].add(&b)
-		encs[i] = enc{b.BytesOrPanic(), infos[i]}
+		encs[i] = enc{infos[i].appendTo(nil), infos[i]}
 	}
 	slices.SortStableFunc(encs, func(x, y enc) int { return bytes.Compare(x.der, y.der) })
 	out := make([]signerInfoParts, len(infos))

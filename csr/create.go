@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/pkikit/pkikit/internal/alg"
@@ -288,7 +289,7 @@ func isPrintable(s string) bool {
 		c := s[i]
 		switch {
 		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case bytes.IndexByte([]byte(" '()+,-./:=?"), c) >= 0:
+		case strings.IndexByte(" '()+,-./:=?", c) >= 0:
 		default:
 			return false
 		}

@@ -48,3 +48,29 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParsePEM: ParsePEM never panics and agrees with Parse on the DER it finds. Seeded from testdata as PEM.
+func FuzzParsePEM(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.der"))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no seeds in testdata: %v", err)
+	}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(EncodePEM(b))
+	}
+	f.Add([]byte("-----BEGIN NEW CERTIFICATE REQUEST-----\nMAA=\n-----END NEW CERTIFICATE REQUEST-----\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req, err := ParsePEM(data)
+		if err != nil {
+			return
+		}
+		again, err := Parse(req.Raw)
+		if err != nil || !bytes.Equal(again.Raw, req.Raw) {
+			t.Fatalf("Parse disagrees with ParsePEM: %v", err)
+		}
+	})
+}

@@ -149,6 +149,9 @@ func (o ParseOptions) Parse(der []byte) (*CertificateRequest, error) {
 // CheckSignature verifies the request's signature with its own public key (proof of possession), for every
 // algorithm. It returns nil or an error matching ErrBadSignature.
 func (r *CertificateRequest) CheckSignature() error {
+	if r == nil {
+		return newErr("check signature", ErrBadSignature, "nil request", nil)
+	}
 	if err := alg.Verify(r.PublicKey, r.SignatureAlgorithm, r.tbs, r.sig); err != nil {
 		return newErr("check signature", ErrBadSignature, r.SignatureAlgorithm.String(), err)
 	}

@@ -49,7 +49,9 @@ func benchBare(b *testing.B, kt alg.KeyType, a alg.Algorithm) {
 func BenchmarkSignECDSAP256_LocalKMS(b *testing.B) {
 	benchSigner(b, kmssigner.KeySpecECCNISTP256, alg.ECDSAWithSHA256)
 }
-func BenchmarkSignECDSAP256_BareKey(b *testing.B) { benchBare(b, alg.KeyECDSAP256, alg.ECDSAWithSHA256) }
+func BenchmarkSignECDSAP256_BareKey(b *testing.B) {
+	benchBare(b, alg.KeyECDSAP256, alg.ECDSAWithSHA256)
+}
 func BenchmarkSignMLDSA65_LocalKMS(b *testing.B) {
 	benchSigner(b, kmssigner.KeySpecMLDSA65, alg.MLDSA65)
 }

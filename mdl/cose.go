@@ -233,6 +233,9 @@ func ParseSign1(b []byte) (*Sign1, error) {
 		return nil, newErr(op, ErrMalformed, "alg missing from the protected header", nil)
 	}
 	var a int64
+	if isNull(algRaw) || (len(algRaw) == 1 && algRaw[0] == 0xf7) {
+		return nil, newErr(op, ErrUnsupportedAlgorithm, "alg is null or undefined", nil)
+	}
 	if err := decMode.Unmarshal(algRaw, &a); err != nil {
 		return nil, newErr(op, ErrUnsupportedAlgorithm, "alg is not an integer", err)
 	}

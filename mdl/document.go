@@ -143,18 +143,37 @@ func (s *IssuerSigned) Marshal() ([]byte, error) {
 }
 
 func marshalIssuerSigned(nss map[string][]*IssuerSignedItem, auth *Sign1) ([]byte, error) {
-	r := record{}
-	if len(nss) > 0 {
-		m := make(map[string][]cbor.RawMessage, len(nss))
-		for ns, items := range nss {
-			for _, it := range items {
-				m[ns] = append(m[ns], cbor.RawMessage(it.bytes))
+	n := len(auth.Marshal()) + 32
+	for _, items := range nss {
+		for _, it := range items {
+			n += len(it.bytes)
+		}
+	}
+	b := make([]byte, 0, n)
+	if len(nss) == 0 {
+		b = appendHead(b, cborMajorMap, 1)
+	} else {
+		b = appendHead(b, cborMajorMap, 2)
+		b = appendText(b, "nameSpaces")
+		b = appendHead(b, cborMajorMap, uint64(len(nss)))
+		for _, ns := range coreDetStrings(nss) {
+			b = appendText(b, ns)
+			b = appendHead(b, 4, uint64(len(nss[ns])))
+			for _, it := range nss[ns] {
+				b = append(b, it.bytes...)
 			}
 		}
-		r = append(r, field{"nameSpaces", m})
 	}
-	r = append(r, field{"issuerAuth", cbor.RawMessage(auth.Marshal())})
-	return marshal(r)
+	b = appendText(b, "issuerAuth")
+	return append(b, auth.Marshal()...), nil
+}
+
+// coreDetStrings returns the keys of a string-keyed map in RFC 8949 §4.2.1 order (bytewise on the encoded key:
+// shorter strings first, then lexicographic).
+func coreDetStrings[V any](m map[string]V) []string {
+	out := sortedKeys(m)
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i]) < len(out[j]) })
+	return out
 }
 
 // MobileSecurityObject parses issuerAuth's payload (strict tdates).

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fxamacker/cbor/v2"
 	"github.com/pkikit/pkikit/x509ext"
 )
 
@@ -167,6 +166,10 @@ func (iss *Issuer) Issue(ctx context.Context, req *IssueRequest) (*IssuerSigned,
 			return nil, err
 		}
 		mso.ValueDigests[ns] = make(map[uint64][]byte, len(elems))
+		salts := make([]byte, salt*len(elems))
+		if _, err := rand.Read(salts); err != nil {
+			return nil, err
+		}
 		for i, id := range sortedKeys(elems) {
 			v := normValue(elems[id])
 			if ns == NamespaceMDL {
@@ -174,7 +177,7 @@ func (iss *Issuer) Issue(ctx context.Context, req *IssueRequest) (*IssuerSigned,
 					return nil, err
 				}
 			}
-			it, err := newItem(ids[i], id, v, salt)
+			it, err := newItem(ids[i], id, v, salts[i*salt:(i+1)*salt:(i+1)*salt])
 			if err != nil {
 				return nil, err
 			}
@@ -198,25 +201,23 @@ func (iss *Issuer) Issue(ctx context.Context, req *IssueRequest) (*IssuerSigned,
 	return out, nil
 }
 
-// newItem encodes one IssuerSignedItem in the CDDL order (digestID, random, elementIdentifier, elementValue).
-func newItem(digestID uint64, id string, v any, saltSize int) (*IssuerSignedItem, error) {
-	salt := make([]byte, saltSize)
-	if _, err := rand.Read(salt); err != nil {
-		return nil, err
-	}
+// newItem encodes one IssuerSignedItem in the CDDL order (digestID, random, elementIdentifier, elementValue),
+// with salt as its random.
+func newItem(digestID uint64, id string, v any, salt []byte) (*IssuerSignedItem, error) {
 	rv, err := encMode.Marshal(v)
 	if err != nil {
 		return nil, newErr("issue", ErrInvalidRequest, "element "+id+" cannot be encoded", err)
 	}
-	inner, err := marshal(record{
-		{"digestID", digestID},
-		{"random", salt},
-		{"elementIdentifier", id},
-		{"elementValue", cbor.RawMessage(rv)},
-	})
-	if err != nil {
-		return nil, err
-	}
+	inner := make([]byte, 0, 64+len(salt)+len(id)+len(rv))
+	inner = appendHead(inner, cborMajorMap, 4)
+	inner = appendText(inner, "digestID")
+	inner = appendHead(inner, 0, digestID)
+	inner = appendText(inner, "random")
+	inner = appendBytes(inner, salt)
+	inner = appendText(inner, "elementIdentifier")
+	inner = appendText(inner, id)
+	inner = appendText(inner, "elementValue")
+	inner = append(inner, rv...)
 	return &IssuerSignedItem{DigestID: digestID, Random: salt, ElementIdentifier: id, ElementValue: v,
 		rawValue: rv, bytes: tag24(inner)}, nil
 }
@@ -227,12 +228,12 @@ func randomPermutation(n int) ([]uint64, error) {
 	for i := range p {
 		p[i] = uint64(i)
 	}
-	var buf [8]byte
+	buf := make([]byte, 8*n)
+	if _, err := rand.Read(buf); err != nil {
+		return nil, err
+	}
 	for i := n - 1; i > 0; i-- {
-		if _, err := rand.Read(buf[:]); err != nil {
-			return nil, err
-		}
-		j := binary.BigEndian.Uint64(buf[:]) % uint64(i+1)
+		j := binary.BigEndian.Uint64(buf[8*i:]) % uint64(i+1)
 		p[i], p[j] = p[j], p[i]
 	}
 	return p, nil

@@ -33,6 +33,9 @@ type nodeResult struct {
 	Error  string            `json:"error"`
 	Failed []json.RawMessage `json:"failed"`
 	Checks int               `json:"checks"`
+	// PeerBugs are the @owf/mdoc 0.6.0 deviceMac checks that fail for any input (see interop.mjs).
+	PeerBugs    []string `json:"peerBugs"`
+	MacVerified *bool    `json:"macVerified"`
 }
 
 func runNode(t *testing.T, argv []string, args ...string) (nodeResult, string) {
@@ -44,6 +47,18 @@ func runNode(t *testing.T, argv []string, args ...string) (nodeResult, string) {
 		t.Fatalf("node output is not JSON: %v\n%s", err, out)
 	}
 	return r, out
+}
+
+// tempDir is t.TempDir(), or $MDL_INTEROP_DIR/<test name> to keep the exchanged files for inspection.
+func tempDir(t *testing.T) string {
+	if d := os.Getenv("MDL_INTEROP_DIR"); d != "" {
+		dir := filepath.Join(d, filepath.FromSlash(t.Name()))
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	return t.TempDir()
 }
 
 func writeFiles(t *testing.T, dir string, files map[string][]byte) {
@@ -104,7 +119,7 @@ func TestInteropOWFVerifiesOurs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dir := t.TempDir()
+			dir := tempDir(t)
 			files := map[string][]byte{"iaca.der": p.iaca.Raw, "deviceResponse.cbor": resp.Marshal(),
 				"sessionTranscript.cbor": tc.tr.CBOR(), "now.txt": []byte(now)}
 			if tc.reader != nil {
@@ -116,6 +131,12 @@ func TestInteropOWFVerifiesOurs(t *testing.T) {
 				t.Fatalf("@owf/mdoc rejects our DeviceResponse:\n%s", out)
 			}
 			t.Logf("@owf/mdoc: %d checks passed", r.Checks)
+			if tc.reader != nil {
+				if r.MacVerified == nil || !*r.MacVerified {
+					t.Fatalf("@owf/mdoc did not verify the deviceMac:\n%s", out)
+				}
+				t.Logf("@owf/mdoc DeviceMac.verify passed; known @owf/mdoc 0.6.0 deviceMac bugs worked around: %q", r.PeerBugs)
+			}
 
 			// The peer is not a rubber stamp: a changed element value fails there too.
 			tampered := bytes.Replace(resp.Marshal(), []byte("Mustermann"), []byte("Musterfrau"), 1)
@@ -133,7 +154,7 @@ func TestInteropWeVerifyOWF(t *testing.T) {
 	argv := owfMdoc(t)
 	p := newTestPKI(t, x509ext.KeyECDSAP256, x509ext.KeyECDSAP256)
 	dev := newDeviceKey(t)
-	dir := t.TempDir()
+	dir := tempDir(t)
 	tr := testTranscript()
 	now := testBase.Add(time.Hour)
 	writeFiles(t, dir, map[string][]byte{

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"hash"
+	"slices"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
@@ -188,10 +189,24 @@ func marshalMSO(m *MobileSecurityObject) ([]byte, error) {
 	if !m.ValidityInfo.ExpectedUpdate.IsZero() {
 		vi = append(vi, field{"expectedUpdate", cbor.RawMessage(marshalTDate(m.ValidityInfo.ExpectedUpdate))})
 	}
+	vd := appendHead(nil, cborMajorMap, uint64(len(m.ValueDigests)))
+	for _, ns := range coreDetStrings(m.ValueDigests) {
+		ids := m.ValueDigests[ns]
+		keys := make([]uint64, 0, len(ids))
+		for id := range ids {
+			keys = append(keys, id)
+		}
+		slices.Sort(keys) // unsigned integers: numeric order is core deterministic order
+		vd = appendText(vd, ns)
+		vd = appendHead(vd, cborMajorMap, uint64(len(keys)))
+		for _, id := range keys {
+			vd = appendBytes(appendHead(vd, 0, id), ids[id])
+		}
+	}
 	return marshal(record{
 		{"version", m.Version},
 		{"digestAlgorithm", string(m.DigestAlgorithm)},
-		{"valueDigests", m.ValueDigests},
+		{"valueDigests", cbor.RawMessage(vd)},
 		{"deviceKeyInfo", dki},
 		{"docType", m.DocType},
 		{"validityInfo", vi},

@@ -109,7 +109,9 @@ func (c *Constraints) CheckIP(ip netip.Addr) error { return c.Check(Name{Form: F
 
 // CheckEmail checks an rfc822Name mailbox ("user@example.com"): the local part case-sensitively, the host
 // case-insensitively (RFC 5280 §7.5).
-func (c *Constraints) CheckEmail(addr string) error { return c.Check(Name{Form: FormEmail, Value: addr}) }
+func (c *Constraints) CheckEmail(addr string) error {
+	return c.Check(Name{Form: FormEmail, Value: addr})
+}
 
 // CheckURI checks a uniformResourceIdentifier by its host. A URI without an authority, or whose host is an IP
 // address, cannot satisfy URI constraints (RFC 5280 §4.2.1.10: "the application MUST reject the certificate").

@@ -101,7 +101,8 @@ func (s Subtree) Equal(o Subtree) bool {
 //	dns:.example.com    dNSName; subdomains of example.com only (CA/Browser Forum practice, see the package doc)
 //	dns:                dNSName ""; every DNS name (for excludedSubtrees)
 //	example.com         the same as dns:example.com: a name with no prefix, '@' or '/' is a DNS name
-//	ip:10.0.0.0/8       iPAddress; also 2001:db8::/32 or any bare CIDR; host bits must be zero
+//	ip:10.0.0.0/8       iPAddress; also 2001:db8::/32 or any bare CIDR; host bits must be zero, and
+//	                    IPv4-mapped IPv6 ranges (::ffff:0:0/96 and inside) are refused: write the IPv4 range
 //	email:a@example.com rfc822Name mailbox; also bare a@example.com
 //	email:@example.com  rfc822Name host: every mailbox at example.com; also bare @example.com and
 //	                    email:example.com
@@ -233,6 +234,11 @@ func parseIPSubtree(s string) (Subtree, error) {
 	}
 	if p.Masked() != p {
 		return Subtree{}, errf(op, ErrBadCIDR, "%q has host bits set (did you mean %s?)", s, p.Masked())
+	}
+	if p.Addr().Is4In6() {
+		// RFC 5280 allows it, but it constrains only 16-octet SANs (never 4-octet IPv4 ones) and crypto/x509
+		// refuses to parse such constraints since Go 1.27: a CA certificate carrying one would be unusable there.
+		return Subtree{}, errf(op, ErrBadCIDR, "%q is an IPv4-mapped IPv6 range: write the IPv4 range", s)
 	}
 	return Subtree{Form: FormIP, IP: p}, nil
 }

@@ -268,12 +268,15 @@ func (s *Store) addWarning(w Warning) {
 	s.mu.Unlock()
 }
 
-func (s *Store) anchorsBySubject(rawSubject []byte) []*x509ext.Certificate {
+func (s *Store) anchorsByRawSubject(rawSubject []byte) []*x509ext.Certificate {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if l := s.bySubject[string(rawSubject)]; len(l) > 0 {
-		return l
-	}
+	return s.bySubject[string(rawSubject)]
+}
+
+func (s *Store) anchorsByCanonicalSubject(rawSubject []byte) []*x509ext.Certificate {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if len(s.byCanon) == 0 {
 		return nil
 	}

@@ -248,20 +248,25 @@ func (b *builder) candidates(c *x509ext.Certificate) (anchors, inters []*x509ext
 		}
 		return out
 	}
+	an := b.s.anchorsByRawSubject(c.RawIssuer)
 	in := b.inters[string(c.RawIssuer)]
-	if len(in) == 0 && len(b.inters) > 0 {
-		if b.intersCanon == nil {
-			b.intersCanon = map[string][]*x509ext.Certificate{}
-			for _, list := range b.inters {
-				for _, p := range list {
-					k := canonicalName(p.RawSubject)
-					b.intersCanon[k] = append(b.intersCanon[k], p)
+	if len(an) == 0 && len(in) == 0 {
+		// No byte-identical issuer name: compare names as RFC 5280 §7.1 does (case, spaces, string types).
+		an = b.s.anchorsByCanonicalSubject(c.RawIssuer)
+		if len(b.inters) > 0 {
+			if b.intersCanon == nil {
+				b.intersCanon = map[string][]*x509ext.Certificate{}
+				for _, list := range b.inters {
+					for _, p := range list {
+						k := canonicalName(p.RawSubject)
+						b.intersCanon[k] = append(b.intersCanon[k], p)
+					}
 				}
 			}
+			in = b.intersCanon[canonicalName(c.RawIssuer)]
 		}
-		in = b.intersCanon[canonicalName(c.RawIssuer)]
 	}
-	return rank(b.s.anchorsBySubject(c.RawIssuer)), rank(in)
+	return rank(an), rank(in)
 }
 
 // inChain reports whether p (same certificate, or same subject and key) is already in chain: a loop.

@@ -100,10 +100,11 @@ func (i *Issuer) CreateCRL(ctx context.Context, req *CRLRequest) (*CRL, error) {
 	if ic.KeyUsage != 0 && ic.KeyUsage&x509.KeyUsageCRLSign == 0 {
 		return nil, newErr(op, ErrNotIssuer, "issuer keyUsage lacks cRLSign", nil)
 	}
-	if !publicKeysEqual(i.Signer.Public(), ic.PublicKey) {
+	signerPub := i.Signer.Public()
+	if !publicKeysEqual(signerPub, ic.PublicKey) {
 		return nil, newErr(op, ErrSignerMismatch, "signer's public key is not the issuer certificate's", nil)
 	}
-	a, err := pickAlgorithm(op, i.Signer, i.Algorithm, nil)
+	a, err := pickAlgorithm(op, signerPub, i.Algorithm, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +206,7 @@ func (i *Issuer) CreateCRL(ctx context.Context, req *CRLRequest) (*CRL, error) {
 	}
 	sig, err := alg.Sign(ctx, i.Signer, a, tbs)
 	if err != nil {
-		return nil, newErr(op, ErrSignerMismatch, "signing failed", err)
+		return nil, newErr(op, ErrSignerFailed, "signing failed", err)
 	}
 	var out cryptobyte.Builder
 	out.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {

@@ -31,6 +31,9 @@ var (
 	// ErrSignerMismatch: the issuer's signer does not hold the key of the issuer's certificate, or cannot sign
 	// with the algorithm asked for.
 	ErrSignerMismatch = errors.New("x509ext: signer does not match issuer")
+	// ErrSignerFailed: the signer returned an error or a signature that does not verify under its key (a
+	// cancelled context also matches context.Canceled).
+	ErrSignerFailed = errors.New("x509ext: signer failed")
 	// ErrBadCSR: a certificate request whose signature does not verify or that cannot be read.
 	ErrBadCSR = errors.New("x509ext: bad certificate request")
 	// ErrPassthroughNotAllowed: API-passthrough values given with a profile that does not take them.

@@ -80,6 +80,10 @@ type IssueRequest struct {
 
 	// SignatureAlgorithm overrides the issuer's algorithm (for SelfSign, the only way to choose it).
 	SignatureAlgorithm SignatureAlgorithm
+
+	// Now, when set, is the clock for a default NotBefore (it overrides Issuer.Now; SelfSign has no other).
+	// Nil falls back to Issuer.Now, then time.Now.
+	Now func() time.Time
 }
 
 // Draft is the content of a certificate about to be signed, as a Profile's Check hook and Policy see it.
@@ -122,7 +126,8 @@ func (d *Draft) HasExtension(oid asn1.ObjectIdentifier) bool {
 // certificate that would outlive its issuer (ErrOutlivesIssuer), a CA certificate the issuer's pathLen forbids
 // (ErrPathLen), a key usage the subject key cannot have (ErrProfileKeyMismatch), a CSR whose signature does not
 // verify (ErrBadCSR), passthrough values with a profile that takes none (ErrPassthroughNotAllowed), and anything
-// the profile or the issuer's Policy forbids (ErrProfileRequirement, ErrPolicy).
+// the profile or the issuer's Policy forbids (ErrProfileRequirement, ErrPolicy). A signer that fails or returns
+// a signature that does not verify gives ErrSignerFailed; a cancelled ctx also matches context.Canceled.
 func (i *Issuer) Issue(ctx context.Context, req *IssueRequest) (*Certificate, error) {
 	const op = "issue"
 	if i == nil || i.Certificate == nil || i.Signer == nil {
@@ -135,10 +140,12 @@ func (i *Issuer) Issue(ctx context.Context, req *IssueRequest) (*Certificate, er
 	if ic.KeyUsage != 0 && ic.KeyUsage&x509.KeyUsageCertSign == 0 {
 		return nil, newErr(op, ErrNotIssuer, "issuer keyUsage lacks keyCertSign", nil)
 	}
-	if !publicKeysEqual(i.Signer.Public(), ic.PublicKey) {
+	// Public() can be costly (circl recomputes an ML-DSA public key each time): call it once.
+	signerPub := i.Signer.Public()
+	if !publicKeysEqual(signerPub, ic.PublicKey) {
 		return nil, newErr(op, ErrSignerMismatch, "signer's public key is not the issuer certificate's", nil)
 	}
-	a, err := pickAlgorithm(op, i.Signer, i.Algorithm, req)
+	a, err := pickAlgorithm(op, signerPub, i.Algorithm, req)
 	if err != nil {
 		return nil, err
 	}
@@ -155,25 +162,26 @@ func SelfSign(ctx context.Context, signer crypto.Signer, req *IssueRequest) (*Ce
 	if req == nil {
 		return nil, newErr(op, ErrInvalidRequest, "nil request", nil)
 	}
-	a, err := pickAlgorithm(op, signer, 0, req)
+	signerPub := signer.Public()
+	a, err := pickAlgorithm(op, signerPub, 0, req)
 	if err != nil {
 		return nil, err
 	}
 	r := *req
 	if r.PublicKey == nil && r.CSR == nil {
-		r.PublicKey = signer.Public()
+		r.PublicKey = signerPub
 	}
-	if r.PublicKey != nil && !publicKeysEqual(r.PublicKey, signer.Public()) {
+	if r.PublicKey != nil && !publicKeysEqual(r.PublicKey, signerPub) {
 		return nil, newErr(op, ErrSignerMismatch, "request key is not the signer's key", nil)
 	}
 	return build(ctx, nil, signer, a, nil, nil, &r)
 }
 
-func pickAlgorithm(op string, signer crypto.Signer, a SignatureAlgorithm, req *IssueRequest) (SignatureAlgorithm, error) {
+func pickAlgorithm(op string, signerPub crypto.PublicKey, a SignatureAlgorithm, req *IssueRequest) (SignatureAlgorithm, error) {
 	if req != nil && req.SignatureAlgorithm != 0 {
 		a = req.SignatureAlgorithm
 	}
-	kt, err := alg.KeyTypeOf(signer.Public())
+	kt, err := alg.KeyTypeOf(signerPub)
 	if err != nil {
 		return 0, newErr(op, ErrUnsupportedAlgorithm, "issuer key", err)
 	}
@@ -362,7 +370,10 @@ func build(ctx context.Context, ic *Certificate, signer crypto.Signer, a Signatu
 
 	// Validity.
 	now := time.Now
-	if clock != nil {
+	switch {
+	case req.Now != nil:
+		now = req.Now
+	case clock != nil:
 		now = clock
 	}
 	d.NotBefore = req.NotBefore
@@ -539,9 +550,9 @@ func build(ctx context.Context, ic *Certificate, signer crypto.Signer, a Signatu
 	}
 	sig, err := alg.Sign(ctx, signer, a, tbs)
 	if err != nil {
-		return nil, newErr(op, ErrSignerMismatch, "signing failed", err)
+		return nil, newErr(op, ErrSignerFailed, "signing failed", err)
 	}
-	var b cryptobyte.Builder
+	b := cryptobyte.NewBuilder(make([]byte, 0, len(tbs)+len(sig)+64))
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddBytes(tbs)
 		a.AddAlgorithmIdentifier(b)
@@ -629,7 +640,11 @@ func addTime(b *cryptobyte.Builder, t time.Time) {
 }
 
 func marshalTBS(d *Draft, a SignatureAlgorithm, issuerName, spki []byte) ([]byte, error) {
-	var b cryptobyte.Builder
+	size := 128 + len(issuerName) + len(d.RawSubject) + len(spki)
+	for _, e := range d.Extensions {
+		size += len(e.Value) + len(e.Id)*2 + 16
+	}
+	b := cryptobyte.NewBuilder(make([]byte, 0, size))
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) { b.AddASN1Int64(2) })
 		b.AddASN1BigInt(d.SerialNumber)

@@ -365,6 +365,22 @@ func TestIssueRequestFields(t *testing.T) {
 	}
 }
 
+func TestRequestClockOverridesIssuerClock(t *testing.T) {
+	k := testKey(t, KeyEd25519)
+	at := testTime.Add(42 * time.Minute)
+	c, err := SelfSign(context.Background(), k, &IssueRequest{Profile: RootCACertificateV1, Subject: pkixCN("clock"),
+		Validity: time.Hour, Now: func() time.Time { return at }})
+	if err != nil || !c.NotBefore.Equal(at) || !c.NotAfter.Equal(at.Add(time.Hour)) {
+		t.Fatalf("%v %v", err, c.NotBefore)
+	}
+	iss := &Issuer{Certificate: c, Signer: k, Now: func() time.Time { return at.Add(time.Minute) }}
+	leaf, err := iss.Issue(context.Background(), &IssueRequest{Profile: CodeSigningCertificateV1, PublicKey: k.Public(),
+		Subject: pkixCN("leaf"), Validity: time.Minute})
+	if err != nil || !leaf.NotBefore.Equal(at.Add(time.Minute)) {
+		t.Fatalf("issuer clock: %v %v", err, leaf.NotBefore)
+	}
+}
+
 func TestRandomSerial(t *testing.T) {
 	seen := map[string]bool{}
 	for i := 0; i < 200; i++ {

@@ -164,8 +164,8 @@ var registry = []*Profile{
 // extraProfiles holds profiles other files of this package register (the mDL ones).
 var extraProfiles []*Profile
 
-// registerProfile adds a profile to those LookupProfile and Profiles know. Call it from a package-level var
-// initialiser or init function of this package.
+// registerProfile adds a profile to those LookupProfile and Profiles know. Other profile files of this package
+// (profile_mdl*.go) call it from an init function: func init() { registerProfile(&MDLIACAProfile) }.
 func registerProfile(p *Profile) { extraProfiles = append(extraProfiles, p) }
 
 // Profiles returns a copy of every built-in profile, AWS templates first.

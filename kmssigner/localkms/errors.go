@@ -105,4 +105,6 @@ func httpStatus(code string) int {
 	return http.StatusBadRequest
 }
 
-func apiErr(code, msg string) *kmssigner.APIError { return &kmssigner.APIError{Code: code, Message: msg} }
+func apiErr(code, msg string) *kmssigner.APIError {
+	return &kmssigner.APIError{Code: code, Message: msg}
+}

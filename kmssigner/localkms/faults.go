@@ -18,8 +18,9 @@ type Faults struct {
 	Latency time.Duration
 	// ThrottleFirst fails the first N affected calls (after SetFaults) with ThrottlingException.
 	ThrottleFirst int
-	// ThrottleRate fails this fraction (0–1) of the affected calls with ThrottlingException, spread evenly and
-	// deterministically: call n is throttled when ⌊n·rate⌋ > ⌊(n−1)·rate⌋ (so 0.05 throttles exactly every 20th).
+	// ThrottleRate fails this fraction (0–1) of the affected calls (first attempts only, with
+	// ThrottleFirstAttemptOnly) with ThrottlingException, spread evenly and deterministically: call n is throttled
+	// when ⌊n·rate⌋ > ⌊(n−1)·rate⌋ (so 0.05 throttles exactly every 20th).
 	ThrottleRate float64
 	// ThrottleFirstAttemptOnly throttles only requests the AWS SDK marks as a first attempt (its
 	// "amz-sdk-request: attempt=1" header), so SDK retries of a throttled call succeed. In-process calls
@@ -35,6 +36,7 @@ type faultState struct {
 	f         Faults
 	ops       map[string]bool
 	n         int // affected calls since SetFaults
+	tn        int // calls eligible for throttling since SetFaults
 	throttled int
 	active    bool
 }
@@ -43,7 +45,7 @@ type faultState struct {
 func (k *KMS) SetFaults(f Faults) {
 	k.faults.mu.Lock()
 	defer k.faults.mu.Unlock()
-	k.faults.f, k.faults.n, k.faults.throttled = f, 0, 0
+	k.faults.f, k.faults.n, k.faults.tn, k.faults.throttled = f, 0, 0, 0
 	k.faults.ops = nil
 	if len(f.Ops) > 0 {
 		k.faults.ops = map[string]bool{}
@@ -90,9 +92,11 @@ func (k *KMS) fault(ctx context.Context, op string) error {
 		firstAttempt = false
 	}
 	if !f.ThrottleFirstAttemptOnly || firstAttempt {
-		if n <= f.ThrottleFirst {
+		fs.tn++
+		tn := fs.tn
+		if tn <= f.ThrottleFirst {
 			throttle = true
-		} else if r := f.ThrottleRate; r > 0 && int(float64(n)*r) > int(float64(n-1)*r) {
+		} else if r := f.ThrottleRate; r > 0 && int(float64(tn)*r) > int(float64(tn-1)*r) {
 			throttle = true
 		}
 	}

@@ -13,10 +13,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 import {
   CoseKey, DateOnly, DeviceAuthentication, DeviceKey, DeviceRequest, DeviceResponse, DocRequest, Holder, Issuer,
-  ItemsRequest, SessionTranscript, Verifier,
+  ItemsRequest, SessionTranscript, SignatureAlgorithm, Verifier,
 } from '@owf/mdoc'
 
-const hashOf = (alg) => ({ ES256: 'sha256', ES384: 'sha384', ES512: 'sha512', EdDSA: null })[alg]
+const hashOf = (alg) => ({ ES256: 'sha256', ES384: 'sha384', ES512: 'sha512', EdDSA: null, [-7]: 'sha256', [-35]: 'sha384', [-36]: 'sha512', [-8]: null })[alg]
 
 function nodeKey(coseKey, priv) {
   const jwk = { ...coseKey.jwk }
@@ -56,7 +56,7 @@ export const ctx = {
   cose: {
     sign1: {
       sign: async ({ toBeSigned, key, algorithm }) => {
-        const alg = algorithm ?? 'ES256'
+        const alg = algorithm ?? SignatureAlgorithm.ES256
         return new Uint8Array(crypto.sign(hashOf(alg), toBeSigned, { key: nodeKey(key, true), dsaEncoding: 'ieee-p1363' }))
       },
       verify: async ({ sign1, key }) => {
@@ -140,20 +140,26 @@ async function verify(dir) {
     deviceMac.detachedPayload = DeviceAuthentication.create({
       sessionTranscript, docType: doc.docType, deviceNamespaces: doc.deviceSigned.deviceNamespaces,
     }).encode({ asDataItem: true })
+    // Second 0.6.0 bug: Mac0.toBeAuthenticated leaves external_aad out of MAC_structure unless one is set
+    // (RFC 9052 §6.3 requires ["MAC0", protected, external_aad = h'', payload]); set the empty one explicitly.
+    deviceMac.externalAad = new Uint8Array(0)
     macVerified = await deviceMac.verify({
       publicKey: doc.issuerSigned.issuerAuth.mobileSecurityObject.deviceKeyInfo.deviceKey,
       privateKey: ephemeralReaderKey, sessionTranscript, info: 'EMacKey',
     }, ctx)
     if (!macVerified) failed.push({ status: 'FAILED', check: 'Device MAC must be valid (DeviceMac.verify)' })
   }
-  return { ok: !error && failed.length === 0 && checks.length > 0, error, failed, checks: checks.length, peerBugs, macVerified }
+  // The peer re-encodes the transcript it decoded: report whether that gives our bytes back.
+  const transcriptRoundTrip = Buffer.compare(Buffer.from(sessionTranscript.encode()), Buffer.from(read(dir, 'sessionTranscript.cbor'))) === 0
+  return { ok: !error && failed.length === 0 && checks.length > 0, error, failed, checks: checks.length, peerBugs, macVerified, transcriptRoundTrip }
 }
 
 async function issue(dir) {
   const now = new Date(fs.readFileSync(path.join(dir, 'now.txt'), 'utf8').trim())
   const dsKey = CoseKey.fromJwk(readJSON(dir, 'ds-key.jwk'))
   const deviceJwk = readJSON(dir, 'device-key.jwk')
-  const devicePriv = CoseKey.fromJwk(deviceJwk)
+  // alg on the key: without it 0.6.0 writes {1: undefined} as the deviceSignature protected header.
+  const devicePriv = CoseKey.fromJwk({ ...deviceJwk, alg: 'ES256' })
   const { d, ...devicePubJwk } = deviceJwk
   const issuer = new Issuer('org.iso.18013.5.1.mDL', ctx)
   issuer.addIssuerNamespace('org.iso.18013.5.1', {
@@ -164,7 +170,7 @@ async function issue(dir) {
     age_over_18: true, age_over_21: true,
   })
   const issuerSigned = await issuer.sign({
-    signingKey: dsKey, algorithm: 'ES256', digestAlgorithm: 'SHA-256',
+    signingKey: dsKey, algorithm: SignatureAlgorithm.ES256, digestAlgorithm: 'SHA-256',
     validityInfo: { signed: now, validFrom: now, validUntil: new Date(now.getTime() + 30 * 86400e3) },
     deviceKeyInfo: { deviceKey: DeviceKey.fromJwk(devicePubJwk) },
     certificates: [read(dir, 'ds.der')],

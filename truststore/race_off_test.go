@@ -1,0 +1,5 @@
+//go:build !race
+
+package truststore
+
+const raceEnabled = false
