@@ -142,7 +142,10 @@ func TestInteropOpenSSL30VerifiesClassical(t *testing.T) {
 // strict RFC 9882 check and passes with AnyDigestUnsafe.
 func TestInteropWeVerifyOpenSSL35(t *testing.T) {
 	ossl := interop.OpenSSL35(t)
-	run := func(t *testing.T, dir string, args ...string) { t.Helper(); interop.MustRun(t, dir, append(ossl, args...)...) }
+	run := func(t *testing.T, dir string, args ...string) {
+		t.Helper()
+		interop.MustRun(t, dir, append(ossl, args...)...)
+	}
 	dir := t.TempDir()
 	run(t, dir, "genpkey", "-algorithm", "ML-DSA-87", "-out", "root.key")
 	run(t, dir, "req", "-x509", "-new", "-key", "root.key", "-subj", "/CN=OpenSSL root", "-days", "30",

@@ -71,7 +71,9 @@ func TestRemoteSignerOneCallWithContext(t *testing.T) {
 // badSigner returns garbage signatures; alg.Sign's check turns them into ErrSign.
 type badSigner struct{ crypto.Signer }
 
-func (b badSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) { return []byte{1, 2, 3}, nil }
+func (b badSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return []byte{1, 2, 3}, nil
+}
 
 func TestSignerReturningBadSignature(t *testing.T) {
 	p := pkiFor(t, x509ext.KeyECDSAP256)

@@ -118,7 +118,7 @@ type Verifier struct {
 }
 
 type chainEntry struct {
-	chain              []*x509ext.Certificate
+	chain               []*x509ext.Certificate
 	notBefore, notAfter time.Time
 }
 

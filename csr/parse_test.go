@@ -3,7 +3,6 @@ package csr
 import (
 	"bytes"
 	"context"
-	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"slices"
@@ -291,5 +290,4 @@ func TestParseKeepsAttributeValues(t *testing.T) {
 	if req, err = Parse(der); err != nil || !slices.EqualFunc(req.Attributes[0].Values, [][]byte{v2, v1}, bytes.Equal) {
 		t.Fatalf("sorted values: %v %+v", err, req)
 	}
-	_ = asn1.ObjectIdentifier{}
 }

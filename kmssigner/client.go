@@ -7,7 +7,8 @@ import (
 
 // Client is the part of a key-management service a Signer needs, in AWS KMS's terms: GetPublicKey and Sign.
 // kmssigner/localkms implements it in-process, kmssigner/awskms over the AWS SDK, kmssigner/pkcs11 over a
-// PKCS#11 token. Implementations must be safe for concurrent use.
+// PKCS#11 token. Implementations must be safe for concurrent use and should return promptly when ctx is
+// cancelled (the Signer adds no timeout of its own). KMS refusals should be *APIError.
 type Client interface {
 	// GetPublicKey returns the key's public half and what the KMS says of it.
 	GetPublicKey(ctx context.Context, keyID string) (*PublicKeyInfo, error)
@@ -20,14 +21,14 @@ type Client interface {
 type PublicKeyInfo struct {
 	KeyID             string   // the key's ARN or id as the KMS reports it
 	PublicKey         []byte   // DER SubjectPublicKeyInfo (ML-DSA per RFC 9881)
-	KeySpec           string   // KeySpec* constants
-	KeyUsage          string   // "SIGN_VERIFY" for signing keys
-	SigningAlgorithms []string // SigningAlgorithm* constants the key supports
+	KeySpec           string   // KeySpec* constants; empty if the backend cannot tell (then taken from PublicKey)
+	KeyUsage          string   // must be "SIGN_VERIFY" (KeyUsageSignVerify) for kmssigner.New to accept the key
+	SigningAlgorithms []string // SigningAlgorithm* constants the key supports; empty means "not reported"
 }
 
 // SignRequest is one Sign call.
 type SignRequest struct {
-	KeyID            string
+	KeyID            string // the key reference exactly as given to kmssigner.New
 	Message          []byte
 	MessageType      string // MessageType* constants
 	SigningAlgorithm string // SigningAlgorithm* constants

@@ -73,6 +73,14 @@ var keySpecOf = map[alg.KeyType]string{
 	alg.KeyMLDSA44: KeySpecMLDSA44, alg.KeyMLDSA65: KeySpecMLDSA65, alg.KeyMLDSA87: KeySpecMLDSA87,
 }
 
+var supportedSpec = func() map[string]bool {
+	m := map[string]bool{}
+	for _, s := range keySpecOf {
+		m[s] = true
+	}
+	return m
+}()
+
 // New fetches the public key of keyID from client (one GetPublicKey call, honouring ctx) and returns a Signer
 // for it. keyID is kept exactly as given (key id, key ARN, alias/Name or alias ARN; case preserved) and sent
 // with every Sign. New refuses keys whose KeyUsage is not SIGN_VERIFY (ErrKeyUsage) and key specs it cannot
@@ -98,6 +106,9 @@ func New(ctx context.Context, client Client, keyID string, opts *Options) (*Sign
 	}
 	if info == nil {
 		return nil, newErr(op, keyID, ErrMalformedResponse, "GetPublicKey returned nothing", nil)
+	}
+	if info.KeySpec != "" && !supportedSpec[info.KeySpec] {
+		return nil, newErr(op, keyID, ErrUnsupportedKeySpec, fmt.Sprintf("key spec %q", info.KeySpec), nil)
 	}
 	if info.KeyUsage != KeyUsageSignVerify {
 		return nil, newErr(op, keyID, ErrKeyUsage, fmt.Sprintf("key usage %q", info.KeyUsage), nil)
@@ -216,10 +227,18 @@ func (s *Signer) SignMessageContext(ctx context.Context, rand io.Reader, msg []b
 	return s.SignContext(ctx, rand, hh.Sum(buf[:0]), opts)
 }
 
-func hashOf(opts crypto.SignerOpts) crypto.Hash {
+// invalidHash stands for options whose HashFunc panics (a typed nil such as (*rsa.PSSOptions)(nil)).
+const invalidHash = crypto.Hash(255)
+
+func hashOf(opts crypto.SignerOpts) (h crypto.Hash) {
 	if opts == nil {
 		return 0
 	}
+	defer func() {
+		if recover() != nil {
+			h = invalidHash
+		}
+	}()
 	return opts.HashFunc()
 }
 

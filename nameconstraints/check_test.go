@@ -253,7 +253,14 @@ func makeCert(t testing.TB, spec leafSpec) *x509.Certificate {
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		t.Fatal(err)
+		// Go 1.27 refuses IPv4-mapped IPv6 SANs at parse time; CheckCertificate reads only the raw subject and
+		// extensions, so check those.
+		t.Logf("crypto/x509 does not parse the certificate (%v); checking its raw subject and extensions", err)
+		subject, err := derName(spec.subject)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &x509.Certificate{RawSubject: subject, Extensions: tmpl.ExtraExtensions}
 	}
 	return cert
 }

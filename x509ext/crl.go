@@ -100,11 +100,10 @@ func (i *Issuer) CreateCRL(ctx context.Context, req *CRLRequest) (*CRL, error) {
 	if ic.KeyUsage != 0 && ic.KeyUsage&x509.KeyUsageCRLSign == 0 {
 		return nil, newErr(op, ErrNotIssuer, "issuer keyUsage lacks cRLSign", nil)
 	}
-	signerPub := i.Signer.Public()
-	if !publicKeysEqual(signerPub, ic.PublicKey) {
+	if !alg.MatchesPublicKey(i.Signer, ic.PublicKey) {
 		return nil, newErr(op, ErrSignerMismatch, "signer's public key is not the issuer certificate's", nil)
 	}
-	a, err := pickAlgorithm(op, signerPub, i.Algorithm, nil)
+	a, err := pickAlgorithm(op, ic.PublicKey, i.Algorithm, nil)
 	if err != nil {
 		return nil, err
 	}

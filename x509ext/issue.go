@@ -140,12 +140,11 @@ func (i *Issuer) Issue(ctx context.Context, req *IssueRequest) (*Certificate, er
 	if ic.KeyUsage != 0 && ic.KeyUsage&x509.KeyUsageCertSign == 0 {
 		return nil, newErr(op, ErrNotIssuer, "issuer keyUsage lacks keyCertSign", nil)
 	}
-	// Public() can be costly (circl recomputes an ML-DSA public key each time): call it once.
-	signerPub := i.Signer.Public()
-	if !publicKeysEqual(signerPub, ic.PublicKey) {
+	// MatchesPublicKey avoids Public() for in-memory ML-DSA keys (circl recomputes the public key each time).
+	if !alg.MatchesPublicKey(i.Signer, ic.PublicKey) {
 		return nil, newErr(op, ErrSignerMismatch, "signer's public key is not the issuer certificate's", nil)
 	}
-	a, err := pickAlgorithm(op, signerPub, i.Algorithm, req)
+	a, err := pickAlgorithm(op, ic.PublicKey, i.Algorithm, req)
 	if err != nil {
 		return nil, err
 	}

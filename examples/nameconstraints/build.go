@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
@@ -185,7 +184,6 @@ func issueLeaf(ctx context.Context, sub *x509ext.Issuer, name string, start time
 	default:
 		req.DNSNames = []string{name}
 	}
-	var _ crypto.Signer = key
 	return sub.Issue(ctx, req)
 }
 

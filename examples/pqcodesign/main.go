@@ -312,4 +312,3 @@ func writeSampleBinary(path string) error {
 	copy(b, "\x7fELF\x02\x01\x01\x00pkikit pqcodesign sample binary\x00")
 	return os.WriteFile(path, b, 0o755)
 }
-

@@ -1,12 +1,14 @@
 package alg
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha3"
 	"fmt"
 
 	"github.com/cloudflare/circl/sign/mldsa/mldsa44"
@@ -145,6 +147,25 @@ func KeyTypeOf(key any) (KeyType, error) {
 		return KeyRSAOther, nil
 	case ed25519.PublicKey:
 		if len(k) == ed25519.PublicKeySize {
+			return KeyEd25519, nil
+		}
+	// Private keys of known types are typed without Public(): circl's recomputes the ML-DSA public key.
+	case *mldsa44.PrivateKey:
+		return KeyMLDSA44, nil
+	case *mldsa65.PrivateKey:
+		return KeyMLDSA65, nil
+	case *mldsa87.PrivateKey:
+		return KeyMLDSA87, nil
+	case *ecdsa.PrivateKey:
+		if k != nil {
+			return KeyTypeOf(&k.PublicKey)
+		}
+	case *rsa.PrivateKey:
+		if k != nil {
+			return KeyTypeOf(&k.PublicKey)
+		}
+	case ed25519.PrivateKey:
+		if len(k) == ed25519.PrivateKeySize {
 			return KeyEd25519, nil
 		}
 	case interface{ Public() crypto.PublicKey }:
@@ -301,4 +322,52 @@ func mldsaKeyTypeOfOID(oidAlg Algorithm) KeyType {
 		return table[oidAlg].mldsaKT
 	}
 	return KeyUnknown
+}
+
+// MatchesPublicKey reports whether signer's key is the private half of pub. For in-memory circl ML-DSA keys it
+// compares ρ and tr = H(pk) stored in the private key with the public key, instead of calling Public(), which
+// recomputes t1 (as costly as a verification); key parsing already checked that tr belongs to the key.
+func MatchesPublicKey(signer crypto.Signer, pub crypto.PublicKey) bool {
+	if signer == nil || pub == nil {
+		return false
+	}
+	var packed []byte
+	switch k := signer.(type) {
+	case *mldsa44.PrivateKey:
+		var b [mldsa44.PrivateKeySize]byte
+		k.Pack(&b)
+		packed = b[:128]
+	case *mldsa65.PrivateKey:
+		var b [mldsa65.PrivateKeySize]byte
+		k.Pack(&b)
+		packed = b[:128]
+	case *mldsa87.PrivateKey:
+		var b [mldsa87.PrivateKeySize]byte
+		k.Pack(&b)
+		packed = b[:128]
+	default:
+		p, ok := signer.Public().(interface{ Equal(crypto.PublicKey) bool })
+		if !ok {
+			return false
+		}
+		if c, conv := stdlibMLDSAPublic(pub); conv {
+			pub = c
+		}
+		if p.Equal(pub) {
+			return true
+		}
+		if c, conv := stdlibMLDSAPublic(signer.Public()); conv {
+			return c.(interface{ Equal(crypto.PublicKey) bool }).Equal(pub)
+		}
+		return false
+	}
+	kt, _ := KeyTypeOf(signer)
+	if pkt, err := KeyTypeOf(pub); err != nil || pkt != kt {
+		return false
+	}
+	raw, err := MLDSAPublicKeyBytes(pub)
+	if err != nil {
+		return false
+	}
+	return bytes.Equal(packed[:32], raw[:32]) && bytes.Equal(packed[64:128], sha3.SumSHAKE256(raw, 64))
 }

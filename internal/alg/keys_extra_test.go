@@ -174,3 +174,24 @@ func BenchmarkVerifyMLDSA65_RawCircl(b *testing.B) {
 		}
 	}
 }
+
+func TestMatchesPublicKey(t *testing.T) {
+	ks := testKeys(t)
+	for kt, k := range ks {
+		if !MatchesPublicKey(k, k.Public()) {
+			t.Errorf("%v: own key does not match", kt)
+		}
+		if !MatchesPublicKey(opaque{k}, k.Public()) {
+			t.Errorf("%v: opaque own key does not match", kt)
+		}
+		for kt2, k2 := range ks {
+			if kt2 != kt && MatchesPublicKey(k, k2.Public()) {
+				t.Errorf("%v matches %v", kt, kt2)
+			}
+		}
+		other, _ := GenerateKey(kt)
+		if kt != KeyRSA4096 && kt != KeyRSA3072 && MatchesPublicKey(k, other.Public()) {
+			t.Errorf("%v: matches another key of the same type", kt)
+		}
+	}
+}

@@ -24,6 +24,9 @@
 //   - Faults for tests: throttling (ThrottlingException) of the first N calls or a fraction, added latency that
 //     honours the context, failing chosen calls.
 //
+// One process should write to a key-store directory at a time (a server, or an in-process KMS); other processes
+// may open it to sign (kmssigner.Open with a localkms: URI reads the directory afresh each time).
+//
 // What it does not do: symmetric, HMAC and key-agreement keys, Encrypt/Decrypt, key policies, grants, tags
 // (accepted and ignored), key rotation, multi-region keys, ED25519_PH_SHA_512, and Verify of EXTERNAL_MU
 // (UnsupportedOperationException: no ML-DSA library available to it verifies from μ). Private keys never leave

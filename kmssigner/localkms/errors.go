@@ -3,6 +3,7 @@ package localkms
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/pkikit/pkikit/kmssigner"
 )
@@ -46,7 +47,7 @@ func (e *Error) Error() string {
 	if e.Detail != "" {
 		s += ": " + e.Detail
 	} else {
-		s += ": " + e.Err.Error()[len("localkms: "):]
+		s += ": " + strings.TrimPrefix(e.Err.Error(), "localkms: ")
 	}
 	if e.Cause != nil {
 		s += ": " + e.Cause.Error()

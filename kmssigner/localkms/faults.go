@@ -3,6 +3,7 @@ package localkms
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pkikit/pkikit/kmssigner"
@@ -38,7 +39,7 @@ type faultState struct {
 	n         int // affected calls since SetFaults
 	tn        int // calls eligible for throttling since SetFaults
 	throttled int
-	active    bool
+	active    atomic.Bool // fast path: no faults configured
 }
 
 // SetFaults replaces the injected faults and resets their counters.
@@ -53,7 +54,7 @@ func (k *KMS) SetFaults(f Faults) {
 			k.faults.ops[op] = true
 		}
 	}
-	k.faults.active = f.Latency > 0 || f.ThrottleFirst > 0 || f.ThrottleRate > 0 || f.Fail != nil
+	k.faults.active.Store(f.Latency > 0 || f.ThrottleFirst > 0 || f.ThrottleRate > 0 || f.Fail != nil)
 }
 
 // Throttled returns how many calls were throttled since the last SetFaults.
@@ -78,8 +79,11 @@ func (k *KMS) fault(ctx context.Context, op string) error {
 		return err
 	}
 	fs := &k.faults
+	if !fs.active.Load() {
+		return nil
+	}
 	fs.mu.Lock()
-	if !fs.active || (fs.ops != nil && !fs.ops[op]) {
+	if !fs.active.Load() || (fs.ops != nil && !fs.ops[op]) {
 		fs.mu.Unlock()
 		return nil
 	}
