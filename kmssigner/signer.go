@@ -107,11 +107,11 @@ func New(ctx context.Context, client Client, keyID string, opts *Options) (*Sign
 	if info == nil {
 		return nil, newErr(op, keyID, ErrMalformedResponse, "GetPublicKey returned nothing", nil)
 	}
-	if info.KeySpec != "" && !supportedSpec[info.KeySpec] {
-		return nil, newErr(op, keyID, ErrUnsupportedKeySpec, fmt.Sprintf("key spec %q", info.KeySpec), nil)
-	}
 	if info.KeyUsage != KeyUsageSignVerify {
 		return nil, newErr(op, keyID, ErrKeyUsage, fmt.Sprintf("key usage %q", info.KeyUsage), nil)
+	}
+	if info.KeySpec != "" && !supportedSpec[info.KeySpec] {
+		return nil, newErr(op, keyID, ErrUnsupportedKeySpec, fmt.Sprintf("key spec %q", info.KeySpec), nil)
 	}
 	pub, kt, err := alg.ParsePKIXPublicKey(info.PublicKey)
 	if err != nil {

@@ -2,7 +2,6 @@ package truststore
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
@@ -268,8 +267,7 @@ func (b *builder) fromCRL(crl *x509.RevocationList, cert, issuer *x509ext.Certif
 	if crl == nil || !bytes.Equal(crl.RawIssuer, issuer.RawSubject) {
 		return ri, false, ""
 	}
-	k := sigKey{child: sha256.Sum256(crl.Raw), parentKey: sha256.Sum256(issuer.RawSubjectPublicKeyInfo)}
-	if !b.s.sigCached(k) {
+	if !b.s.sigCached(crl.Raw, issuer.RawSubjectPublicKeyInfo) {
 		if b.sigs >= b.maxSigs {
 			return ri, false, "signature budget exhausted"
 		}
@@ -277,7 +275,7 @@ func (b *builder) fromCRL(crl *x509.RevocationList, cert, issuer *x509ext.Certif
 		if err := CheckCRLSignature(crl, issuer); err != nil {
 			return ri, false, "CRL of " + issuer.Subject.String() + ": " + err.Error()
 		}
-		b.s.rememberSig(k)
+		b.s.rememberSig(crl.Raw, issuer.RawSubjectPublicKeyInfo)
 	}
 	if b.now.Before(crl.ThisUpdate) {
 		return ri, false, "CRL thisUpdate is after the verification time"

@@ -5,9 +5,9 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
+	"hash/maphash"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 
@@ -24,13 +24,17 @@ type Store struct {
 	byHash    map[[32]byte]*x509ext.Certificate
 	warnings  []Warning
 
+	// The caches are keyed by a seeded maphash and confirmed by comparing the full bytes, so a hash collision
+	// can never make an unverified signature pass.
 	cacheMu sync.Mutex
-	parsed  map[[32]byte]*x509ext.Certificate // DER hash -> parsed certificate (intermediates seen before)
-	sigOK   map[sigKey]struct{}               // (child DER hash, parent SPKI hash) -> signature verified
+	seed    maphash.Seed
+	seeded  bool
+	parsed  map[uint64][]*x509ext.Certificate // DER -> parsed certificate
+	sigOK   map[uint64][]sigEntry             // (signed DER, issuer SPKI) -> signature verified
 	maxMemo int
 }
 
-type sigKey struct{ child, parentKey [32]byte }
+type sigEntry struct{ signed, issuerSPKI []byte }
 
 // defaultCacheEntries bounds each of the store's caches; when full they are cleared.
 const defaultCacheEntries = 4096
@@ -343,24 +347,38 @@ func ParseCertificatesPEM(data []byte) ([]*x509ext.Certificate, error) {
 // ParseCertificate parses one DER certificate through the store's cache: a certificate the store has parsed
 // before is returned without parsing again.
 func (s *Store) ParseCertificate(der []byte) (*x509ext.Certificate, error) {
-	h := sha256.Sum256(der)
 	s.cacheMu.Lock()
-	c, ok := s.parsed[h]
-	s.cacheMu.Unlock()
-	if ok {
-		return c, nil
+	h := s.hashLocked(der, nil)
+	for _, c := range s.parsed[h] {
+		if bytes.Equal(c.Raw, der) {
+			s.cacheMu.Unlock()
+			return c, nil
+		}
 	}
+	s.cacheMu.Unlock()
 	c, err := x509ext.ParseCertificate(der)
 	if err != nil {
 		return nil, newErr("parse certificate", ErrMalformed, "", err)
 	}
 	s.cacheMu.Lock()
 	if s.parsed == nil || len(s.parsed) >= s.cacheLimit() {
-		s.parsed = map[[32]byte]*x509ext.Certificate{}
+		s.parsed = map[uint64][]*x509ext.Certificate{}
 	}
-	s.parsed[h] = c
+	s.parsed[h] = append(s.parsed[h], c)
 	s.cacheMu.Unlock()
 	return c, nil
+}
+
+func (s *Store) hashLocked(a, b []byte) uint64 {
+	if !s.seeded {
+		s.seed, s.seeded = maphash.MakeSeed(), true
+	}
+	var h maphash.Hash
+	h.SetSeed(s.seed)
+	h.Write(a)
+	h.WriteByte(0)
+	h.Write(b)
+	return h.Sum64()
 }
 
 func (s *Store) cacheLimit() int {
@@ -370,27 +388,36 @@ func (s *Store) cacheLimit() int {
 	return defaultCacheEntries
 }
 
-func (s *Store) sigCached(k sigKey) bool {
+// sigCached reports whether the signature of signed (a certificate or CRL) was verified before with issuerSPKI.
+func (s *Store) sigCached(signed, issuerSPKI []byte) bool {
 	s.cacheMu.Lock()
-	_, ok := s.sigOK[k]
-	s.cacheMu.Unlock()
-	return ok
-}
-
-func (s *Store) rememberSig(k sigKey) {
-	s.cacheMu.Lock()
-	if s.sigOK == nil || len(s.sigOK) >= s.cacheLimit() {
-		s.sigOK = map[sigKey]struct{}{}
+	defer s.cacheMu.Unlock()
+	for _, e := range s.sigOK[s.hashLocked(signed, issuerSPKI)] {
+		if bytes.Equal(e.signed, signed) && bytes.Equal(e.issuerSPKI, issuerSPKI) {
+			return true
+		}
 	}
-	s.sigOK[k] = struct{}{}
-	s.cacheMu.Unlock()
+	return false
 }
 
-// sortedAnchors returns anchors sorted by subject (for stable reports).
-func sortedAnchors(a []*x509ext.Certificate) []*x509ext.Certificate {
-	out := append([]*x509ext.Certificate(nil), a...)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Subject.String() < out[j].Subject.String() })
-	return out
+func (s *Store) rememberSig(signed, issuerSPKI []byte) {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if s.sigOK == nil || len(s.sigOK) >= s.cacheLimit() {
+		s.sigOK = map[uint64][]sigEntry{}
+	}
+	h := s.hashLocked(signed, issuerSPKI)
+	s.sigOK[h] = append(s.sigOK[h], sigEntry{signed: signed, issuerSPKI: issuerSPKI})
+}
+
+// isAnchor reports whether c (byte for byte) is an anchor, without hashing: anchors are indexed by subject.
+func (s *Store) isAnchor(c *x509ext.Certificate) bool {
+	for _, a := range s.anchorsByRawSubject(c.RawSubject) {
+		if a == c || bytes.Equal(a.Raw, c.Raw) {
+			return true
+		}
+	}
+	return false
 }
 
 // pemBlock returns the bytes of the first PEM block of the given type in data, or nil.

@@ -3,7 +3,6 @@ package truststore
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
@@ -172,7 +171,7 @@ func (s *Store) VerifyContext(ctx context.Context, leaf *x509ext.Certificate, op
 		b.inters[k] = append(b.inters[k], c)
 	}
 
-	if s.Contains(leaf) {
+	if s.isAnchor(leaf) {
 		chain := []*x509ext.Certificate{leaf}
 		if pe := b.validate(chain); pe != nil {
 			b.failures = append(b.failures, pe)
@@ -283,14 +282,15 @@ func inChain(chain []*x509ext.Certificate, p *x509ext.Certificate) bool {
 func (b *builder) extend(chain []*x509ext.Certificate) {
 	c := chain[len(chain)-1]
 	anchors, inters := b.candidates(c)
-	tried := 0
+	tried, loops := 0, 0
 	for gi, group := range [][]*x509ext.Certificate{anchors, inters} {
 		isAnchor := gi == 0
 		for _, p := range group {
 			if inChain(chain, p) {
+				loops++
 				continue
 			}
-			if !isAnchor && b.s.Contains(p) {
+			if !isAnchor && b.s.isAnchor(p) {
 				continue // the same certificate is tried as an anchor
 			}
 			tried++
@@ -325,8 +325,11 @@ func (b *builder) extend(chain []*x509ext.Certificate) {
 	}
 	if tried == 0 {
 		detail := "no anchor or intermediate is named " + issuerString(c)
-		if bytes.Equal(c.RawIssuer, c.RawSubject) {
-			detail = "self-signed certificate that is not a trust anchor"
+		switch {
+		case bytes.Equal(c.RawIssuer, c.RawSubject):
+			detail = "self-issued certificate that is not a trust anchor"
+		case loops > 0:
+			detail = "every issuer named " + issuerString(c) + " is already in the path (a loop)"
 		}
 		b.fail(chain, len(chain)-1, ErrUntrustedRoot, detail, nil)
 	}
@@ -343,12 +346,9 @@ var errBudget = fmt.Errorf("budget")
 
 // checkSignature verifies that parent's key signed child, through the store's cache of verified pairs.
 func (b *builder) checkSignature(child, parent *x509ext.Certificate) error {
-	var k sigKey
-	if child.BasicConstraintsValid && child.IsCA {
-		k = sigKey{child: sha256.Sum256(child.Raw), parentKey: sha256.Sum256(parent.RawSubjectPublicKeyInfo)}
-		if b.s.sigCached(k) {
-			return nil
-		}
+	isCA := child.BasicConstraintsValid && child.IsCA
+	if isCA && b.s.sigCached(child.Raw, parent.RawSubjectPublicKeyInfo) {
+		return nil
 	}
 	if b.sigs >= b.maxSigs {
 		return errBudget
@@ -357,9 +357,9 @@ func (b *builder) checkSignature(child, parent *x509ext.Certificate) error {
 	if err := child.CheckSignatureFromKey(parent.PublicKey); err != nil {
 		return err
 	}
-	if child.BasicConstraintsValid && child.IsCA {
+	if isCA {
 		// CA certificates recur from one Verify to the next; leaves rarely do, and are not cached.
-		b.s.rememberSig(k)
+		b.s.rememberSig(child.Raw, parent.RawSubjectPublicKeyInfo)
 	}
 	return nil
 }

@@ -41,7 +41,7 @@ const (
 )
 
 // KDFParams are the argon2id parameters (RFC 9106) a passphrase-protected store is created with. They are
-// recorded in the store header; opening honours the recorded ones within bounds (Time ≤ 16, MemoryKiB ≤ 4 GiB,
+// recorded in the store header; opening honours the recorded ones within bounds (Time ≤ 16, MemoryKiB ≤ 1 GiB,
 // Threads ≤ 64).
 type KDFParams struct {
 	Time      uint32 `json:"time"`
@@ -53,7 +53,7 @@ type KDFParams struct {
 var DefaultKDF = KDFParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 4}
 
 func (p KDFParams) check() error {
-	if p.Time < 1 || p.Time > 16 || p.Threads < 1 || p.Threads > 64 || p.MemoryKiB < 8*uint32(p.Threads) || p.MemoryKiB > 4<<20 {
+	if p.Time < 1 || p.Time > 16 || p.Threads < 1 || p.Threads > 64 || p.MemoryKiB < 8*uint32(p.Threads) || p.MemoryKiB > 1<<20 {
 		return errors.New("argon2id parameters out of bounds")
 	}
 	return nil
