@@ -2,8 +2,9 @@ package cms
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/binary"
+	"hash/maphash"
 	"crypto/x509"
 	"io"
 	"slices"
@@ -112,14 +113,30 @@ type Verifier struct {
 	opts VerifyOptions
 	eku  []x509.ExtKeyUsage
 
+	seed   maphash.Seed
 	mu     sync.Mutex
 	certs  map[string]*x509ext.Certificate
-	chains map[[32]byte]*chainEntry
+	chains map[uint64]*chainEntry
 }
 
+// chainEntry is a verified chain and the exact certificates it was built from.
 type chainEntry struct {
+	leaf                []byte
+	inter               [][]byte
 	chain               []*x509ext.Certificate
 	notBefore, notAfter time.Time
+}
+
+func (e *chainEntry) sameInput(leaf []byte, inter []*x509ext.Certificate) bool {
+	if !bytes.Equal(e.leaf, leaf) || len(e.inter) != len(inter) {
+		return false
+	}
+	for i, c := range inter {
+		if !bytes.Equal(e.inter[i], c.Raw) {
+			return false
+		}
+	}
+	return true
 }
 
 const maxCacheEntries = 256
@@ -132,8 +149,8 @@ func NewVerifier(opts VerifyOptions) (*Verifier, error) {
 	if opts.Policy > PolicyPostQuantum {
 		return nil, newErr("new verifier", -1, ErrPolicy, "unknown policy", nil)
 	}
-	v := &Verifier{opts: opts, eku: opts.ExtKeyUsage,
-		certs: map[string]*x509ext.Certificate{}, chains: map[[32]byte]*chainEntry{}}
+	v := &Verifier{opts: opts, eku: opts.ExtKeyUsage, seed: maphash.MakeSeed(),
+		certs: map[string]*x509ext.Certificate{}, chains: map[uint64]*chainEntry{}}
 	if v.eku == nil {
 		v.eku = []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}
 	}
@@ -359,7 +376,7 @@ func (v *Verifier) parseCert(raw []byte) (*x509ext.Certificate, error) {
 	if ok {
 		return c, nil
 	}
-	c, err := x509ext.ParseCertificate(raw)
+	c, err := v.opts.Store.ParseCertificate(raw) // the store's cache outlives this Verifier
 	if err != nil {
 		return nil, err
 	}
@@ -372,35 +389,39 @@ func (v *Verifier) parseCert(raw []byte) (*x509ext.Certificate, error) {
 	return c, nil
 }
 
-// chain returns the verified chain of leaf (through the cache when the same leaf and intermediates verified
-// before at a time within the chain's validity).
+// chain returns the verified chain of leaf, through the cache when the same leaf and candidate certificates
+// (compared byte for byte) verified before and now lies within the chain's validity.
 func (v *Verifier) chain(leaf *x509ext.Certificate, candidates []*x509ext.Certificate, now time.Time) ([]*x509ext.Certificate, error) {
 	inter := make([]*x509ext.Certificate, 0, len(candidates)+len(v.opts.Intermediates))
-	h := sha256.New()
+	var h maphash.Hash
+	h.SetSeed(v.seed)
 	h.Write(leaf.Raw)
 	for _, c := range candidates {
 		if c != leaf {
 			inter = append(inter, c)
-			var l [4]byte
-			l[0], l[1], l[2], l[3] = byte(len(c.Raw)>>24), byte(len(c.Raw)>>16), byte(len(c.Raw)>>8), byte(len(c.Raw))
+			var l [8]byte
+			binary.BigEndian.PutUint64(l[:], uint64(len(c.Raw)))
 			h.Write(l[:])
 			h.Write(c.Raw)
 		}
 	}
-	inter = append(inter, v.opts.Intermediates...)
-	var key [32]byte
-	h.Sum(key[:0])
+	key := h.Sum64()
 	v.mu.Lock()
 	e, ok := v.chains[key]
 	v.mu.Unlock()
-	if ok && !now.Before(e.notBefore) && !now.After(e.notAfter) {
+	if ok && e.sameInput(leaf.Raw, inter) && !now.Before(e.notBefore) && !now.After(e.notAfter) {
 		return e.chain, nil
 	}
+	candidateCount := len(inter)
+	inter = append(inter, v.opts.Intermediates...)
 	chain, err := verifyChain(v.opts.Store, leaf, inter, now, v.eku)
 	if err != nil {
 		return nil, err
 	}
-	e = &chainEntry{chain: chain, notBefore: chain[0].NotBefore, notAfter: chain[0].NotAfter}
+	e = &chainEntry{leaf: leaf.Raw, chain: chain, notBefore: chain[0].NotBefore, notAfter: chain[0].NotAfter}
+	for _, c := range inter[:candidateCount] {
+		e.inter = append(e.inter, c.Raw)
+	}
 	for _, c := range chain[1:] {
 		if c.NotBefore.After(e.notBefore) {
 			e.notBefore = c.NotBefore

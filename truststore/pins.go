@@ -46,7 +46,7 @@ type PinSet struct {
 	Pins []Pin
 }
 
-// NewPinSet parses pins given as name → base64 (or hex) hash.
+// NewPinSet returns a pin set holding the given pins (make them with PinFor or ParsePin).
 func NewPinSet(pins ...Pin) *PinSet { return &PinSet{Pins: append([]Pin(nil), pins...)} }
 
 // Len returns the number of pins.
