@@ -138,30 +138,60 @@ func coseVerify(pub crypto.PublicKey, a COSEAlgorithm, toBeSigned, sig []byte) e
 	return alg.Verify(pub, pa, toBeSigned, sig)
 }
 
-// derToRaw converts an ASN.1 ECDSA-Sig-Value to r‖s with each half left-padded to size bytes.
+// derToRaw converts an ASN.1 ECDSA-Sig-Value to r‖s with each half left-padded to size bytes. r and s must be
+// positive DER INTEGERs (minimal encoding) of at most size bytes.
 func derToRaw(der []byte, size int) ([]byte, error) {
 	s := cryptobyte.String(der)
-	var seq cryptobyte.String
-	r, ss := new(big.Int), new(big.Int)
-	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) || !s.Empty() || !seq.ReadASN1Integer(r) || !seq.ReadASN1Integer(ss) || !seq.Empty() ||
-		r.Sign() <= 0 || ss.Sign() <= 0 || r.BitLen() > 8*size || ss.BitLen() > 8*size {
+	var seq, r, ss cryptobyte.String
+	out := make([]byte, 2*size)
+	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) || !s.Empty() || !seq.ReadASN1(&r, cbasn1.INTEGER) || !seq.ReadASN1(&ss, cbasn1.INTEGER) ||
+		!seq.Empty() || !putUnsigned(out[:size], r) || !putUnsigned(out[size:], ss) {
 		return nil, newErr("convert ECDSA signature", ErrMalformed, "signer returned a malformed DER ECDSA signature", nil)
 	}
-	out := make([]byte, 2*size)
-	r.FillBytes(out[:size])
-	ss.FillBytes(out[size:])
 	return out, nil
+}
+
+// putUnsigned right-aligns the positive, minimally encoded DER INTEGER content v in dst; it fails if v is zero,
+// negative, not minimal, or longer than dst.
+func putUnsigned(dst []byte, v []byte) bool {
+	switch {
+	case len(v) == 0, v[0]&0x80 != 0:
+		return false
+	case len(v) > 1 && v[0] == 0 && v[1]&0x80 == 0:
+		return false
+	}
+	if v[0] == 0 {
+		v = v[1:]
+	}
+	if len(v) == 0 || len(v) > len(dst) || v[0] == 0 {
+		return false
+	}
+	copy(dst[len(dst)-len(v):], v)
+	return true
 }
 
 // rawToDER converts r‖s to an ASN.1 ECDSA-Sig-Value.
 func rawToDER(raw []byte) []byte {
 	half := len(raw) / 2
-	var b cryptobyte.Builder
+	b := cryptobyte.NewFixedBuilder(make([]byte, 0, len(raw)+9))
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1BigInt(new(big.Int).SetBytes(raw[:half]))
-		b.AddASN1BigInt(new(big.Int).SetBytes(raw[half:]))
+		addUnsigned(b, raw[:half])
+		addUnsigned(b, raw[half:])
 	})
 	return b.BytesOrPanic()
+}
+
+// addUnsigned adds the big-endian unsigned v as a DER INTEGER (as AddASN1BigInt does for a non-negative value).
+func addUnsigned(b *cryptobyte.Builder, v []byte) {
+	for len(v) > 0 && v[0] == 0 {
+		v = v[1:]
+	}
+	b.AddASN1(cbasn1.INTEGER, func(b *cryptobyte.Builder) {
+		if len(v) == 0 || v[0]&0x80 != 0 {
+			b.AddUint8(0)
+		}
+		b.AddBytes(v)
+	})
 }
 
 // Sign1 is an untagged COSE_Sign1 (RFC 9052 §4.2) as ISO/IEC 18013-5 uses it for issuerAuth and deviceSignature.
@@ -331,13 +361,25 @@ func (s *Sign1) verify(pub crypto.PublicKey, detached []byte) error {
 // newSign1 signs payload as an untagged COSE_Sign1 with {1: alg} as the only protected header and x5chain (if
 // any) as unprotected label 33. With detached, the encoded payload is null.
 func newSign1(ctx context.Context, signer crypto.Signer, a COSEAlgorithm, payload []byte, detached bool, x5chain [][]byte) (*Sign1, error) {
-	protected := appendHead(appendHead(nil, cborMajorMap, 1), 0, labelAlg)
-	protected = appendInt(protected, int64(a))
-	sig, err := coseSign(ctx, signer, a, sigStructure(protected, payload))
+	protected := protectedHeader(a)
+	return finishSign1(ctx, signer, a, protected, sigStructure(protected, payload), payload, detached, x5chain)
+}
+
+// finishSign1 signs toBeSigned (the Sig_structure over protected and payload) and encodes the COSE_Sign1.
+func finishSign1(ctx context.Context, signer crypto.Signer, a COSEAlgorithm, protected, toBeSigned, payload []byte, detached bool, x5chain [][]byte) (*Sign1, error) {
+	sig, err := coseSign(ctx, signer, a, toBeSigned)
 	if err != nil {
 		return nil, err
 	}
-	b := appendHead(nil, 4, 4)
+	n := 1 + headLen(uint64(len(protected))) + len(protected) + 2 + 9 + headLen(uint64(len(sig))) + len(sig)
+	for _, c := range x5chain {
+		n += headLen(uint64(len(c))) + len(c)
+	}
+	if !detached {
+		n += headLen(uint64(len(payload))) + len(payload)
+	}
+	b := make([]byte, 0, n)
+	b = appendHead(b, 4, 4)
 	b = appendBytes(b, protected)
 	switch len(x5chain) {
 	case 0:
@@ -352,16 +394,15 @@ func newSign1(ctx context.Context, signer crypto.Signer, a COSEAlgorithm, payloa
 			b = appendBytes(b, c)
 		}
 	}
+	var attached []byte
 	if detached {
 		b = append(b, 0xf6)
 	} else {
 		b = appendBytes(b, payload)
+		attached = b[len(b)-len(payload) : len(b) : len(b)]
 	}
 	b = appendBytes(b, sig)
-	s := &Sign1{Algorithm: a, X5Chain: x5chain, Signature: sig, protected: protected, raw: b}
-	if !detached {
-		s.Payload = payload
-	}
+	s := &Sign1{Algorithm: a, X5Chain: x5chain, Signature: b[len(b)-len(sig):], Payload: attached, protected: protected, raw: b}
 	return s, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"net"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/pkikit/pkikit/internal/alg"
@@ -130,8 +131,11 @@ func (d *Draft) HasExtension(oid asn1.ObjectIdentifier) bool {
 // a signature that does not verify gives ErrSignerFailed; a cancelled ctx also matches context.Canceled.
 func (i *Issuer) Issue(ctx context.Context, req *IssueRequest) (*Certificate, error) {
 	const op = "issue"
-	if i == nil || i.Certificate == nil || i.Signer == nil {
+	if i == nil || i.Certificate == nil || i.Certificate.Certificate == nil || i.Signer == nil {
 		return nil, newErr(op, ErrNotIssuer, "issuer needs a certificate and a signer", nil)
+	}
+	if req == nil {
+		return nil, newErr(op, ErrInvalidRequest, "nil request", nil)
 	}
 	ic := i.Certificate
 	if !ic.BasicConstraintsValid || !ic.IsCA {
@@ -167,10 +171,11 @@ func SelfSign(ctx context.Context, signer crypto.Signer, req *IssueRequest) (*Ce
 		return nil, err
 	}
 	r := *req
-	if r.PublicKey == nil && r.CSR == nil {
+	if r.PublicKey == nil {
+		// Also with a CSR: build then requires the CSR's key to be this one, so that a self-signed certificate
+		// never certifies a key other than the one that signed it.
 		r.PublicKey = signerPub
-	}
-	if r.PublicKey != nil && !publicKeysEqual(r.PublicKey, signerPub) {
+	} else if !publicKeysEqual(r.PublicKey, signerPub) {
 		return nil, newErr(op, ErrSignerMismatch, "request key is not the signer's key", nil)
 	}
 	return build(ctx, nil, signer, a, nil, nil, &r)
@@ -238,18 +243,23 @@ func build(ctx context.Context, ic *Certificate, signer crypto.Signer, a Signatu
 		return nil, newErr(op, ErrPassthroughNotAllowed, prof.Name, nil)
 	}
 
-	// Subject key: from the request, the CSR, or both (then equal).
+	// Subject key: from the request, the CSR, or both (then equal). Everything taken from a CSR (key, subject,
+	// names, extensions) comes from the DER whose signature was just verified, never from fields of the
+	// *x509.CertificateRequest that may have been changed after parsing.
 	pub := req.PublicKey
 	var spki []byte
+	var csr *x509.CertificateRequest
 	if req.CSR != nil {
-		k, err := verifyCSR(req.CSR)
+		v, err := verifyCSRDER(req.CSR.Raw)
 		if err != nil {
 			return nil, err
 		}
+		if csr, err = x509.ParseCertificateRequest(req.CSR.Raw); err != nil {
+			return nil, newErr(op, ErrBadCSR, "crypto/x509 cannot parse the CSR", err)
+		}
 		if pub == nil {
-			pub = k
-			spki = req.CSR.RawSubjectPublicKeyInfo
-		} else if !publicKeysEqual(pub, k) {
+			pub, spki = v.pub, v.spki
+		} else if !publicKeysEqual(pub, v.pub) {
 			return nil, newErr(op, ErrInvalidRequest, "PublicKey and CSR key differ", nil)
 		}
 	}
@@ -281,9 +291,9 @@ func build(ctx context.Context, ic *Certificate, signer crypto.Signer, a Signatu
 	// CSR-requested extensions (read only for CSRPassthrough profiles, except subjectAltName which every
 	// template copies from the CSR).
 	var csrExt map[string]pkix.Extension
-	if req.CSR != nil {
-		csrExt = make(map[string]pkix.Extension, len(req.CSR.Extensions))
-		for _, e := range req.CSR.Extensions {
+	if csr != nil {
+		csrExt = make(map[string]pkix.Extension, len(csr.Extensions))
+		for _, e := range csr.Extensions {
 			csrExt[e.Id.String()] = e
 		}
 	}
@@ -328,9 +338,9 @@ func build(ctx context.Context, ic *Certificate, signer crypto.Signer, a Signatu
 		d.Subject = req.Subject
 	case pt != nil && pt.HasSubject:
 		d.Subject = pt.Subject
-	case req.CSR != nil:
-		d.Subject = req.CSR.Subject
-		d.RawSubject = req.CSR.RawSubject
+	case csr != nil:
+		d.Subject = csr.Subject
+		d.RawSubject = csr.RawSubject
 	}
 	if d.RawSubject == nil {
 		if d.RawSubject, err = der.MarshalName(d.Subject); err != nil {
@@ -338,6 +348,9 @@ func build(ctx context.Context, ic *Certificate, signer crypto.Signer, a Signatu
 		}
 	}
 	subjectEmpty := len(d.RawSubject) == 2 // SEQUENCE {}
+	if subjectEmpty && prof.IsCA {
+		return nil, newErr(op, ErrInvalidRequest, "a CA certificate needs a non-empty subject (RFC 5280 §4.1.2.6)", nil)
+	}
 
 	// Subject alternative names: request > passthrough > CSR (raw, to keep every name form).
 	var sanExt *pkix.Extension
@@ -349,9 +362,9 @@ func build(ctx context.Context, ic *Certificate, signer crypto.Signer, a Signatu
 		d.SubjectAltNames = pt.SubjectAltNames
 	case csrExt != nil:
 		if e, ok := csrExt[OIDExtensionSubjectAltName.String()]; ok {
-			c := req.CSR
-			d.SubjectAltNames = AltNames{DNSNames: c.DNSNames, EmailAddresses: c.EmailAddresses, IPAddresses: c.IPAddresses, URIs: c.URIs}
-			e.Critical = e.Critical || subjectEmpty
+			d.SubjectAltNames = AltNames{DNSNames: csr.DNSNames, EmailAddresses: csr.EmailAddresses, IPAddresses: csr.IPAddresses, URIs: csr.URIs}
+			// RFC 5280 §4.2.1.6: critical exactly when the subject is empty, whatever the CSR asked.
+			e.Critical = subjectEmpty
 			sanExt = &e
 		}
 	}
@@ -404,21 +417,26 @@ func build(ctx context.Context, ic *Certificate, signer crypto.Signer, a Signatu
 		if d.NotBefore.Before(ic.NotBefore) {
 			return nil, newErr(op, ErrOutlivesIssuer, "NotBefore is before the issuer's", nil)
 		}
-		// Path length: the issuer's pathLenConstraint bounds the CA certificates below it.
+		// Path length: the issuer's pathLenConstraint bounds the CA certificates below it (RFC 5280 §4.2.1.9,
+		// §6.1.4 (l), (m)). A self-issued CA certificate (subject = issuer, e.g. a key rollover) does not count
+		// towards the path length: it may carry the issuer's own pathLen but not more.
 		if prof.IsCA && ic.MaxPathLen >= 0 && (ic.MaxPathLen > 0 || ic.MaxPathLenZero) {
-			if ic.MaxPathLen == 0 {
+			selfIssued := bytes.Equal(d.RawSubject, ic.RawSubject)
+			switch {
+			case selfIssued && (d.MaxPathLen < 0 || d.MaxPathLen > ic.MaxPathLen):
+				return nil, newErr(op, ErrPathLen, "self-issued CA certificate: pathLen must not exceed the issuer's "+strconv.Itoa(ic.MaxPathLen), nil)
+			case selfIssued:
+			case ic.MaxPathLen == 0:
 				return nil, newErr(op, ErrPathLen, "issuer has pathLen 0 and cannot issue CA certificates", nil)
-			}
-			if d.MaxPathLen < 0 || d.MaxPathLen >= ic.MaxPathLen {
-				return nil, newErr(op, ErrPathLen, "subordinate pathLen must be below the issuer's", nil)
+			case d.MaxPathLen < 0 || d.MaxPathLen >= ic.MaxPathLen:
+				return nil, newErr(op, ErrPathLen, "subordinate pathLen must be below the issuer's "+strconv.Itoa(ic.MaxPathLen), nil)
 			}
 		}
 	}
 
 	// Serial number.
 	if req.SerialNumber != nil {
-		if req.SerialNumber.Sign() <= 0 || len(req.SerialNumber.Bytes()) > 20 ||
-			(len(req.SerialNumber.Bytes()) == 20 && req.SerialNumber.Bytes()[0]&0x80 != 0) {
+		if !validSerial(req.SerialNumber) {
 			return nil, newErr(op, ErrInvalidRequest, "serial number must be positive and at most 20 octets", nil)
 		}
 		d.SerialNumber = new(big.Int).Set(req.SerialNumber)
@@ -510,6 +528,9 @@ func build(ctx context.Context, ic *Certificate, signer crypto.Signer, a Signatu
 		if len(e.Id) < 2 || len(e.Value) == 0 {
 			return nil, newErr(op, ErrInvalidRequest, "extension without OID or value", nil)
 		}
+		if !isOneElement(e.Value) {
+			return nil, newErr(op, ErrInvalidRequest, "extension "+e.Id.String()+": value is not one DER element", nil)
+		}
 		if isGenerated(e.Id) {
 			return nil, newErr(op, ErrInvalidRequest, "extension "+e.Id.String()+" is written by Issue; use the request field", nil)
 		}
@@ -518,8 +539,8 @@ func build(ctx context.Context, ic *Certificate, signer crypto.Signer, a Signatu
 		}
 		exts = append(exts, e)
 	}
-	if prof.CSRPassthrough && req.CSR != nil {
-		for _, e := range req.CSR.Extensions {
+	if prof.CSRPassthrough && csr != nil {
+		for _, e := range csr.Extensions {
 			if isGenerated(e.Id) || hasOID(exts, e.Id) {
 				continue // profile and request win
 			}
@@ -585,6 +606,9 @@ func containsKT(list []KeyAlgorithm, kt KeyAlgorithm) bool {
 // checkKeyUsage refuses key usages the subject key's algorithm cannot have.
 func checkKeyUsage(kt KeyAlgorithm, ku x509.KeyUsage, isCA bool) error {
 	const op = "check key usage"
+	if ku >= x509.KeyUsageDecipherOnly<<1 || ku < 0 {
+		return newErr(op, ErrInvalidRequest, "keyUsage has bits beyond decipherOnly", nil)
+	}
 	if ku&(x509.KeyUsageCertSign) != 0 && !isCA {
 		return newErr(op, ErrInvalidRequest, "keyCertSign on a certificate that is not a CA (RFC 5280 §4.2.1.3)", nil)
 	}
@@ -611,11 +635,26 @@ func checkKeyUsage(kt KeyAlgorithm, ku x509.KeyUsage, isCA bool) error {
 		if ku&(x509.KeyUsageEncipherOnly|x509.KeyUsageDecipherOnly) != 0 && ku&x509.KeyUsageKeyAgreement == 0 {
 			return newErr(op, ErrProfileKeyMismatch, "encipherOnly/decipherOnly without keyAgreement (RFC 5480 §3)", nil)
 		}
+		if ku&x509.KeyUsageEncipherOnly != 0 && ku&x509.KeyUsageDecipherOnly != 0 {
+			return newErr(op, ErrProfileKeyMismatch, "encipherOnly and decipherOnly together (RFC 5480 §3)", nil)
+		}
 		if ku&x509.KeyUsageDataEncipherment != 0 {
 			return newErr(op, ErrProfileKeyMismatch, "dataEncipherment is not defined for EC keys (RFC 5480 §3)", nil)
 		}
 	}
 	return nil
+}
+
+// validSerial reports whether n is a positive INTEGER whose DER contents fit in 20 octets (RFC 5280 §4.1.2.2):
+// at most 159 bits, since a 160-bit value needs a leading zero octet.
+func validSerial(n *big.Int) bool { return n != nil && n.Sign() > 0 && n.BitLen() <= 159 }
+
+// isOneElement reports whether v is exactly one DER TLV.
+func isOneElement(v []byte) bool {
+	s := cryptobyte.String(v)
+	var e cryptobyte.String
+	var tag cbasn1.Tag
+	return s.ReadAnyASN1Element(&e, &tag) && s.Empty()
 }
 
 // randomSerial returns a positive 16-octet serial with 126 random bits (top bit clear, next bit set so the
