@@ -14,6 +14,7 @@ import (
 
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 	"github.com/pkikit/pkikit/internal/alg"
+	"github.com/pkikit/pkikit/truststore"
 	"github.com/pkikit/pkikit/x509ext"
 	"go.mozilla.org/pkcs7"
 	"golang.org/x/sys/unix"
@@ -115,6 +116,21 @@ func BenchmarkPaired(b *testing.B) {
 		}},
 		{"VerifyMLDSA65_1KiB_Cold/vs-raw-parse-verify", func() {
 			_, err := Verify(ml.sig, bytes.NewReader(bench1KiB), ml.p.opts())
+			must(b, err)
+		}, func() {
+			pub, _, err := alg.ParsePKIXPublicKey(mlSPKI)
+			must(b, err)
+			sha512.Sum512(bench1KiB)
+			if !mldsa65.Verify(pub.(*mldsa65.PublicKey), mlAttrs, nil, mlSig) {
+				b.Fatal("bad")
+			}
+		}},
+		{"VerifyMLDSA65_1KiB_ColdStore/vs-raw-parse-verify", func() {
+			// Nothing cached anywhere: a new Store too (parses both certificates, verifies the chain's
+			// two ML-DSA certificate signatures).
+			o := ml.p.opts()
+			o.Store = truststore.NewStore(ml.p.root)
+			_, err := Verify(ml.sig, bytes.NewReader(bench1KiB), o)
 			must(b, err)
 		}, func() {
 			pub, _, err := alg.ParsePKIXPublicKey(mlSPKI)

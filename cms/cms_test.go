@@ -491,3 +491,32 @@ func TestSigningTimeEncoding(t *testing.T) {
 		t.Fatal("signingTime present")
 	}
 }
+
+func TestParseTimeStrict(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		der  string
+		ok   bool
+		want time.Time
+	}{
+		{"utc", "\x17\x0d491231235959Z", true, time.Date(2049, 12, 31, 23, 59, 59, 0, time.UTC)},
+		{"utc-1950", "\x17\x0d500101000000Z", true, time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"generalized", "\x18\x0f20500101000000Z", true, time.Date(2050, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"utc-offset", "\x17\x11491231235959+0100", false, time.Time{}},
+		{"utc-no-seconds", "\x17\x0b4912312359Z", false, time.Time{}},
+		{"generalized-fraction", "\x18\x1120500101000000.5Z", false, time.Time{}},
+		{"month-13", "\x17\x0d491331235959Z", false, time.Time{}},
+		{"feb-30", "\x17\x0d490230000000Z", false, time.Time{}},
+		{"hour-24", "\x17\x0d491231240000Z", false, time.Time{}},
+		{"not-digits", "\x17\x0d4912312359a9Z", false, time.Time{}},
+		{"wrong-tag", "\x04\x0d491231235959Z", false, time.Time{}},
+		{"trailing", "\x17\x0d491231235959Z\x00", false, time.Time{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := parseTime([]byte(tc.der))
+			if ok != tc.ok || !got.Equal(tc.want) {
+				t.Fatalf("got %v %v, want %v %v", got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package cms
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/sha3"
 	"crypto/sha512"
@@ -128,6 +129,11 @@ func digestAllowed(a alg.Algorithm, d Digest) bool {
 // parseDigestAlgorithm reads a DigestAlgorithmIdentifier: parameters absent, or NULL for the SHA-2 family
 // (RFC 5754 §2 lets receivers accept both).
 func parseDigestAlgorithm(aid cryptobyte.String) (Digest, bool) {
+	for d := Digest(1); d < numDigests; d++ {
+		if bytes.Equal(aid, digestInfo[d].aid) {
+			return d, true
+		}
+	}
 	var seq cryptobyte.String
 	var oid asn1.ObjectIdentifier
 	if !aid.ReadASN1(&seq, cbasn1.SEQUENCE) || !aid.Empty() || !seq.ReadASN1ObjectIdentifier(&oid) {

@@ -57,7 +57,7 @@ type SignedData struct {
 	Raw []byte
 	// Version is the SignedData version.
 	Version int
-	// ContentType is the eContentType.
+	// ContentType is the eContentType (for id-data it is the OIDData slice itself: do not modify it).
 	ContentType asn1.ObjectIdentifier
 	// Content is the encapsulated content, or nil for a detached SignedData (HasContent false).
 	Content    []byte
@@ -156,7 +156,7 @@ func parseDER(der []byte, o *ParseOptions) (*SignedData, error) {
 	}
 	sd.Version = int(version)
 	// EncapsulatedContentInfo.
-	if !encap.ReadASN1ObjectIdentifier(&sd.ContentType) {
+	if !readOID(&encap, &sd.ContentType) {
 		return nil, malformed("bad eContentType")
 	}
 	var eContent cryptobyte.String
@@ -295,7 +295,7 @@ func parseSignerInfo(si cryptobyte.String, idx int) (*SignerInfo, error) {
 	}
 	// The signature covers the DER SET OF: the same bytes, tagged 0x31.
 	info.RawSignedAttributes = append([]byte{0x31}, attrsEl[1:]...)
-	if err := info.parseAttributes(attrsEl, idx); err != nil {
+	if err := info.parseAttributes(attrsEl, idx, digestAID, sigAID); err != nil {
 		info.Err = firstErr(info.Err, err)
 	}
 	return info, nil
@@ -308,7 +308,7 @@ func firstErr(a, b error) error {
 	return b
 }
 
-func (info *SignerInfo) parseAttributes(el cryptobyte.String, idx int) error {
+func (info *SignerInfo) parseAttributes(el cryptobyte.String, idx int, digestAID, sigAID []byte) error {
 	bad := func(d string) error { return newErr("parse", idx, ErrAttributes, d, nil) }
 	var attrs cryptobyte.String
 	if !el.ReadASN1(&attrs, tagSignedAttrs) || attrs.Empty() {
@@ -337,7 +337,7 @@ func (info *SignerInfo) parseAttributes(el cryptobyte.String, idx int) error {
 			if err := single(&seenCT, "contentType"); err != nil {
 				return err
 			}
-			if !value.ReadASN1ObjectIdentifier(&info.ContentType) {
+			if !readOID(&value, &info.ContentType) {
 				return bad("bad contentType value")
 			}
 		case bytes.Equal(oid, derOIDMessageDigest):
@@ -353,25 +353,16 @@ func (info *SignerInfo) parseAttributes(el cryptobyte.String, idx int) error {
 			if err := single(&seenST, "signingTime"); err != nil {
 				return err
 			}
-			var t time.Time
-			switch {
-			case value.PeekASN1Tag(cbasn1.UTCTime):
-				if !value.ReadASN1UTCTime(&t) {
-					return bad("bad signingTime")
-				}
-			case value.PeekASN1Tag(cbasn1.GeneralizedTime):
-				if !value.ReadASN1GeneralizedTime(&t) {
-					return bad("bad signingTime")
-				}
-			default:
-				return bad("bad signingTime")
+			t, ok := parseTime(value)
+			if !ok {
+				return bad("bad signingTime (DER UTCTime or GeneralizedTime, whole seconds, Z)")
 			}
 			info.SigningTime = t
 		case bytes.Equal(oid, derOIDAlgorithmProtection):
 			if err := single(&seenAP, "CMSAlgorithmProtection"); err != nil {
 				return err
 			}
-			if err := info.parseAlgorithmProtection(value); err != nil {
+			if err := info.parseAlgorithmProtection(value, digestAID, sigAID); err != nil {
 				return newErr("parse", idx, ErrAlgorithmProtection, "malformed CMSAlgorithmProtection", err)
 			}
 		}
@@ -382,19 +373,25 @@ func (info *SignerInfo) parseAttributes(el cryptobyte.String, idx int) error {
 	return nil
 }
 
-func (info *SignerInfo) parseAlgorithmProtection(v cryptobyte.String) error {
-	var seq, digestAID, sigAIDContent cryptobyte.String
+// parseAlgorithmProtection reads CMSAlgorithmProtection. Identifiers byte-identical to the SignerInfo's (the
+// usual case) are taken as the SignerInfo's algorithms without parsing again.
+func (info *SignerInfo) parseAlgorithmProtection(v cryptobyte.String, digestAID, sigAID []byte) error {
+	var seq, protDigestAID, sigAIDContent cryptobyte.String
 	var hasSig bool
-	if !v.ReadASN1(&seq, cbasn1.SEQUENCE) || !seq.ReadASN1Element(&digestAID, cbasn1.SEQUENCE) ||
+	if !v.ReadASN1(&seq, cbasn1.SEQUENCE) || !seq.ReadASN1Element(&protDigestAID, cbasn1.SEQUENCE) ||
 		!seq.ReadOptionalASN1(&sigAIDContent, &hasSig, cbasn1.Tag(1).Constructed().ContextSpecific()) ||
 		!seq.SkipOptionalASN1(cbasn1.Tag(2).Constructed().ContextSpecific()) || !seq.Empty() {
 		return malformed("CMSAlgorithmProtection")
 	}
 	info.AlgorithmProtection = true
-	if d, ok := parseDigestAlgorithm(digestAID); ok {
+	if bytes.Equal(protDigestAID, digestAID) {
+		info.ProtectedDigest = info.Digest
+	} else if d, ok := parseDigestAlgorithm(protDigestAID); ok {
 		info.ProtectedDigest = d
 	}
-	if hasSig {
+	if hasSig && len(sigAID) > 2 && bytes.Equal(sigAIDContent, sigAID[headerLen(sigAID):]) {
+		info.ProtectedSignatureAlg = info.SignatureAlgorithm
+	} else if hasSig {
 		var b cryptobyte.Builder
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddBytes(sigAIDContent) })
 		if a, err := parseSignatureAlgorithm(b.BytesOrPanic(), info.ProtectedDigest); err == nil {
@@ -410,6 +407,11 @@ var derRSAEncryption = mustOID(alg.OIDPublicKeyRSA)
 // accepts rsaEncryption (NULL or absent parameters), which RFC 3370 §3.2 lets CMS signers use for RSA PKCS#1 v1.5
 // with the SignerInfo's digest algorithm — OpenSSL and go.mozilla.org/pkcs7 write it.
 func parseSignatureAlgorithm(aid []byte, d Digest) (alg.Algorithm, error) {
+	for _, a := range allAlgorithms {
+		if bytes.Equal(aid, a.MarshalAlgorithmIdentifier()) {
+			return a, nil // the canonical encoding: no need to parse
+		}
+	}
 	if len(aid) >= 2+len(derRSAEncryption) && bytes.Equal(aid[2:2+len(derRSAEncryption)], derRSAEncryption) {
 		if params := aid[2+len(derRSAEncryption):]; int(aid[1]) == len(aid)-2 && (len(params) == 0 || string(params) == "\x05\x00") {
 			switch d {
@@ -423,4 +425,76 @@ func parseSignatureAlgorithm(aid []byte, d Digest) (alg.Algorithm, error) {
 		}
 	}
 	return alg.ParseAlgorithmIdentifier(aid)
+}
+
+var allAlgorithms = alg.All()
+
+// readOID reads an OBJECT IDENTIFIER, returning the shared OIDData for id-data (no allocation in the usual case).
+func readOID(s *cryptobyte.String, out *asn1.ObjectIdentifier) bool {
+	if bytes.HasPrefix(*s, derOIDData) {
+		*s = (*s)[len(derOIDData):]
+		*out = OIDData
+		return true
+	}
+	return s.ReadASN1ObjectIdentifier(out)
+}
+
+// parseTime reads a DER Time (RFC 5652 §11.3): UTCTime YYMMDDHHMMSSZ (years 1950–2049) or GeneralizedTime
+// YYYYMMDDHHMMSSZ, nothing else.
+func parseTime(v cryptobyte.String) (time.Time, bool) {
+	var body cryptobyte.String
+	var tag cbasn1.Tag
+	if !v.ReadAnyASN1(&body, &tag) || !v.Empty() {
+		return time.Time{}, false
+	}
+	var year int
+	switch {
+	case tag == cbasn1.UTCTime && len(body) == 13:
+		y, ok := digits(body[:2])
+		if !ok {
+			return time.Time{}, false
+		}
+		year = 1900 + y
+		if y < 50 {
+			year = 2000 + y
+		}
+		body = body[2:]
+	case tag == cbasn1.GeneralizedTime && len(body) == 15:
+		y, ok := digits(body[:4])
+		if !ok {
+			return time.Time{}, false
+		}
+		year = y
+		body = body[4:]
+	default:
+		return time.Time{}, false
+	}
+	if body[10] != 'Z' {
+		return time.Time{}, false
+	}
+	var f [5]int
+	for i := range f {
+		n, ok := digits(body[2*i : 2*i+2])
+		if !ok {
+			return time.Time{}, false
+		}
+		f[i] = n
+	}
+	t := time.Date(year, time.Month(f[0]), f[1], f[2], f[3], f[4], 0, time.UTC)
+	// Reject out-of-range fields (time.Date normalises them).
+	if t.Year() != year || int(t.Month()) != f[0] || t.Day() != f[1] || t.Hour() != f[2] || t.Minute() != f[3] || t.Second() != f[4] {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func digits(b []byte) (int, bool) {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }

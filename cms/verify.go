@@ -3,13 +3,14 @@ package cms
 import (
 	"bytes"
 	"crypto/subtle"
+	"crypto/x509"
 	"encoding/binary"
 	"hash/maphash"
-	"crypto/x509"
 	"io"
 	"slices"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/pkikit/pkikit/internal/alg"
 	"github.com/pkikit/pkikit/truststore"
@@ -119,20 +120,22 @@ type Verifier struct {
 	chains map[uint64]*chainEntry
 }
 
-// chainEntry is a verified chain and the exact certificates it was built from.
+// chainEntry is a verified chain and the exact certificate objects it was built from. The certificates come
+// from the Verifier's parse cache (or the caller's options), so the same bytes give the same pointers; holding
+// them keeps their addresses from being reused.
 type chainEntry struct {
-	leaf                []byte
-	inter               [][]byte
+	leaf                *x509ext.Certificate
+	inter               []*x509ext.Certificate
 	chain               []*x509ext.Certificate
 	notBefore, notAfter time.Time
 }
 
-func (e *chainEntry) sameInput(leaf []byte, inter []*x509ext.Certificate) bool {
-	if !bytes.Equal(e.leaf, leaf) || len(e.inter) != len(inter) {
+func (e *chainEntry) sameInput(leaf *x509ext.Certificate, inter []*x509ext.Certificate) bool {
+	if e.leaf != leaf || len(e.inter) != len(inter) {
 		return false
 	}
 	for i, c := range inter {
-		if !bytes.Equal(e.inter[i], c.Raw) {
+		if e.inter[i] != c {
 			return false
 		}
 	}
@@ -395,21 +398,21 @@ func (v *Verifier) chain(leaf *x509ext.Certificate, candidates []*x509ext.Certif
 	inter := make([]*x509ext.Certificate, 0, len(candidates)+len(v.opts.Intermediates))
 	var h maphash.Hash
 	h.SetSeed(v.seed)
-	h.Write(leaf.Raw)
+	var l [8]byte
+	binary.LittleEndian.PutUint64(l[:], uint64(uintptr(unsafe.Pointer(leaf))))
+	h.Write(l[:])
 	for _, c := range candidates {
 		if c != leaf {
 			inter = append(inter, c)
-			var l [8]byte
-			binary.BigEndian.PutUint64(l[:], uint64(len(c.Raw)))
+			binary.LittleEndian.PutUint64(l[:], uint64(uintptr(unsafe.Pointer(c))))
 			h.Write(l[:])
-			h.Write(c.Raw)
 		}
 	}
 	key := h.Sum64()
 	v.mu.Lock()
 	e, ok := v.chains[key]
 	v.mu.Unlock()
-	if ok && e.sameInput(leaf.Raw, inter) && !now.Before(e.notBefore) && !now.After(e.notAfter) {
+	if ok && e.sameInput(leaf, inter) && !now.Before(e.notBefore) && !now.After(e.notAfter) {
 		return e.chain, nil
 	}
 	candidateCount := len(inter)
@@ -418,10 +421,8 @@ func (v *Verifier) chain(leaf *x509ext.Certificate, candidates []*x509ext.Certif
 	if err != nil {
 		return nil, err
 	}
-	e = &chainEntry{leaf: leaf.Raw, chain: chain, notBefore: chain[0].NotBefore, notAfter: chain[0].NotAfter}
-	for _, c := range inter[:candidateCount] {
-		e.inter = append(e.inter, c.Raw)
-	}
+	e = &chainEntry{leaf: leaf, inter: inter[:candidateCount:candidateCount], chain: chain,
+		notBefore: chain[0].NotBefore, notAfter: chain[0].NotAfter}
 	for _, c := range chain[1:] {
 		if c.NotBefore.After(e.notBefore) {
 			e.notBefore = c.NotBefore

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"io"
 	"reflect"
-	"regexp"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
@@ -88,21 +87,33 @@ func (d FullDate) Time() (time.Time, error) {
 	return t, nil
 }
 
-// tdateRE is the strict tdate of ISO/IEC 18013-5 §7.2.1: RFC 3339 UTC, no fraction.
-var tdateRE = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$`)
+// isStrictTDate reports whether s is the strict tdate of ISO/IEC 18013-5 §7.2.1, RFC 3339 UTC without fraction:
+// the form [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z.
+func isStrictTDate(s string) bool {
+	const form = "dddd-dd-ddTdd:dd:ddZ"
+	if len(s) != len(form) {
+		return false
+	}
+	for i := 0; i < len(form); i++ {
+		if form[i] == 'd' {
+			if s[i] < '0' || s[i] > '9' {
+				return false
+			}
+		} else if s[i] != form[i] {
+			return false
+		}
+	}
+	return true
+}
 
 // normTime is how every time.Time is written: UTC, whole seconds.
 func normTime(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
 
 // marshalTDate returns tag 0 over the strict RFC 3339 form.
-func marshalTDate(t time.Time) []byte {
-	s := normTime(t).Format("2006-01-02T15:04:05Z")
-	b := appendHead(nil, 6, tagTDate)
-	return appendText(b, s)
-}
+func marshalTDate(t time.Time) []byte { return appendTDate(nil, normTime(t)) }
 
 // parseTDate reads a tdate; strict demands tag 0, UTC "Z" and no fractional seconds.
-func parseTDate(raw cbor.RawMessage, strict bool) (time.Time, error) {
+func parseTDate(raw []byte, strict bool) (time.Time, error) {
 	var rt cbor.RawTag
 	if err := decMode.Unmarshal(raw, &rt); err != nil || rt.Number != tagTDate {
 		return time.Time{}, newErr("parse tdate", ErrMalformed, "not a tag 0 date-time", err)
@@ -111,7 +122,7 @@ func parseTDate(raw cbor.RawMessage, strict bool) (time.Time, error) {
 	if err := decMode.Unmarshal(rt.Content, &s); err != nil {
 		return time.Time{}, newErr("parse tdate", ErrMalformed, "tag 0 content is not a text string", err)
 	}
-	if strict && !tdateRE.MatchString(s) {
+	if strict && !isStrictTDate(s) {
 		return time.Time{}, newErr("parse tdate", ErrMalformed, "tdate must be RFC 3339 UTC without fractional seconds: "+s, nil)
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
@@ -149,21 +160,47 @@ func tag24(content []byte) []byte {
 
 // untag24 returns the embedded CBOR of a #6.24(bstr) item and checks that it is one well-formed data item.
 func untag24(raw []byte) ([]byte, error) {
-	var rt cbor.RawTag
-	if err := decMode.Unmarshal(raw, &rt); err != nil {
-		return nil, newErr("decode tag 24", ErrMalformed, "", err)
-	}
-	if rt.Number != tagEncoded {
-		return nil, newErr("decode tag 24", ErrMalformed, "expected tag 24 (encoded CBOR data item)", nil)
-	}
-	var inner []byte
-	if err := decMode.Unmarshal(rt.Content, &inner); err != nil {
-		return nil, newErr("decode tag 24", ErrMalformed, "tag 24 content is not a byte string", err)
+	inner, err := untag24Content(raw)
+	if err != nil {
+		return nil, err
 	}
 	if err := decMode.Wellformed(inner); err != nil {
 		return nil, newErr("decode tag 24", ErrMalformed, "tag 24 content is not one CBOR data item", err)
 	}
 	return inner, nil
+}
+
+// untag24Content returns the content of a #6.24(bstr) item (raw must be exactly that item) without looking into
+// it: for callers that decode it at once with decMode.Unmarshal, which checks that it is exactly one well-formed
+// data item within the decoder's bounds.
+func untag24Content(raw []byte) ([]byte, error) {
+	const op = "decode tag 24"
+	if len(raw) == 0 || raw[0]>>5 != 6 {
+		return nil, newErr(op, ErrMalformed, "not a tag", nil)
+	}
+	n, hl, ok := readHeadArg(raw)
+	if !ok || n != tagEncoded {
+		return nil, newErr(op, ErrMalformed, "expected tag 24 (encoded CBOR data item)", nil)
+	}
+	rest := raw[hl:]
+	if len(rest) == 0 || rest[0]>>5 != 2 {
+		return nil, newErr(op, ErrMalformed, "tag 24 content is not a byte string", nil)
+	}
+	n, hl, ok = readHeadArg(rest)
+	if !ok || n != uint64(len(rest)-hl) {
+		return nil, newErr(op, ErrMalformed, "tag 24 byte string is truncated, indefinite or followed by data", nil)
+	}
+	return rest[hl:len(rest):len(rest)], nil
+}
+
+// rawCBOR is a data item as it appears in the input, kept without a copy (cbor.RawMessage copies): for the wire
+// structs of the parsers, whose results refer to the input anyway. The decoder has checked it is well-formed.
+type rawCBOR []byte
+
+// UnmarshalCBOR keeps b.
+func (r *rawCBOR) UnmarshalCBOR(b []byte) error {
+	*r = b[:len(b):len(b)]
+	return nil
 }
 
 // field is one key/value pair of a record written in a fixed order.
@@ -199,14 +236,6 @@ func marshal(v any) ([]byte, error) {
 		return nil, newErr("encode", ErrMalformed, "", err)
 	}
 	return b, nil
-}
-
-// unmarshal decodes exactly one item from b into v.
-func unmarshal(b []byte, v any) error {
-	if err := decMode.Unmarshal(b, v); err != nil {
-		return newErr("decode", ErrMalformed, "", err)
-	}
-	return nil
 }
 
 // mapEntries splits an encoded map into its raw keys and values, in wire order.

@@ -11,7 +11,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
-	"math/big"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/pkikit/pkikit/internal/alg"
@@ -218,8 +217,8 @@ type Sign1 struct {
 type sign1Wire struct {
 	_           struct{} `cbor:",toarray"`
 	Protected   []byte
-	Unprotected cbor.RawMessage
-	Payload     cbor.RawMessage
+	Unprotected rawCBOR
+	Payload     rawCBOR
 	Signature   []byte
 }
 
@@ -334,7 +333,7 @@ func parseX5Chain(raw cbor.RawMessage) ([][]byte, error) {
 	return many, nil
 }
 
-func isNull(raw cbor.RawMessage) bool { return len(raw) == 1 && raw[0] == 0xf6 }
+func isNull(raw []byte) bool { return len(raw) == 1 && raw[0] == 0xf6 }
 
 // Marshal returns the COSE_Sign1 encoding (the bytes parsed, for a parsed message).
 func (s *Sign1) Marshal() []byte { return s.raw }
@@ -362,24 +361,54 @@ func (s *Sign1) verify(pub crypto.PublicKey, detached []byte) error {
 // any) as unprotected label 33. With detached, the encoded payload is null.
 func newSign1(ctx context.Context, signer crypto.Signer, a COSEAlgorithm, payload []byte, detached bool, x5chain [][]byte) (*Sign1, error) {
 	protected := protectedHeader(a)
-	return finishSign1(ctx, signer, a, protected, sigStructure(protected, payload), payload, detached, x5chain)
+	s, _, err := finishSign1(ctx, signer, a, protected, sigStructure(protected, payload), payload, detached, x5chain, nil)
+	return s, err
 }
 
-// finishSign1 signs toBeSigned (the Sig_structure over protected and payload) and encodes the COSE_Sign1.
-func finishSign1(ctx context.Context, signer crypto.Signer, a COSEAlgorithm, protected, toBeSigned, payload []byte, detached bool, x5chain [][]byte) (*Sign1, error) {
+// signatureLen is the length of a COSE signature of the algorithm (0 if unknown).
+func (a COSEAlgorithm) signatureLen() int {
+	_, _, size, err := a.signature()
+	switch {
+	case err != nil:
+		return 0
+	case size == 0:
+		return ed25519.SignatureSize
+	}
+	return 2 * size
+}
+
+// sign1Len is the length of the COSE_Sign1 finishSign1 writes.
+func sign1Len(protected []byte, payloadLen int, detached bool, x5chain [][]byte, sigLen int) int {
+	n := 1 + headLen(uint64(len(protected))) + len(protected) + headLen(uint64(sigLen)) + sigLen
+	switch len(x5chain) {
+	case 0:
+		n++
+	case 1:
+		n += 1 + headLen(labelX5Chain) + headLen(uint64(len(x5chain[0]))) + len(x5chain[0])
+	default:
+		n += 1 + headLen(labelX5Chain) + headLen(uint64(len(x5chain)))
+		for _, c := range x5chain {
+			n += headLen(uint64(len(c))) + len(c)
+		}
+	}
+	if detached {
+		return n + 1
+	}
+	return n + headLen(uint64(payloadLen)) + payloadLen
+}
+
+// finishSign1 signs toBeSigned (the Sig_structure over protected and payload) and appends the COSE_Sign1 to dst
+// (a new buffer of the exact size when dst is nil); the Sign1's bytes are the appended part.
+func finishSign1(ctx context.Context, signer crypto.Signer, a COSEAlgorithm, protected, toBeSigned, payload []byte, detached bool, x5chain [][]byte, dst []byte) (*Sign1, []byte, error) {
 	sig, err := coseSign(ctx, signer, a, toBeSigned)
 	if err != nil {
-		return nil, err
+		return nil, dst, err
 	}
-	n := 1 + headLen(uint64(len(protected))) + len(protected) + 2 + 9 + headLen(uint64(len(sig))) + len(sig)
-	for _, c := range x5chain {
-		n += headLen(uint64(len(c))) + len(c)
+	if dst == nil {
+		dst = make([]byte, 0, sign1Len(protected, len(payload), detached, x5chain, len(sig)))
 	}
-	if !detached {
-		n += headLen(uint64(len(payload))) + len(payload)
-	}
-	b := make([]byte, 0, n)
-	b = appendHead(b, 4, 4)
+	start := len(dst)
+	b := appendHead(dst, 4, 4)
 	b = appendBytes(b, protected)
 	switch len(x5chain) {
 	case 0:
@@ -394,16 +423,19 @@ func finishSign1(ctx context.Context, signer crypto.Signer, a COSEAlgorithm, pro
 			b = appendBytes(b, c)
 		}
 	}
-	var attached []byte
+	payloadEnd := 0
 	if detached {
 		b = append(b, 0xf6)
 	} else {
 		b = appendBytes(b, payload)
-		attached = b[len(b)-len(payload) : len(b) : len(b)]
+		payloadEnd = len(b)
 	}
 	b = appendBytes(b, sig)
-	s := &Sign1{Algorithm: a, X5Chain: x5chain, Signature: b[len(b)-len(sig):], Payload: attached, protected: protected, raw: b}
-	return s, nil
+	s := &Sign1{Algorithm: a, X5Chain: x5chain, Signature: b[len(b)-len(sig) : len(b) : len(b)], protected: protected, raw: b[start:len(b):len(b)]}
+	if !detached {
+		s.Payload = b[payloadEnd-len(payload) : payloadEnd : payloadEnd]
+	}
+	return s, b, nil
 }
 
 func appendInt(b []byte, v int64) []byte {
@@ -514,11 +546,20 @@ func MarshalCOSEKey(pub crypto.PublicKey) ([]byte, error) {
 	var crv int64
 	switch k := pub.(type) {
 	case *ecdsa.PublicKey:
-		ek, err := k.ECDH()
-		if err != nil {
+		switch k.Curve {
+		case elliptic.P256():
+			crv = crvP256
+		case elliptic.P384():
+			crv = crvP384
+		case elliptic.P521():
+			crv = crvP521
+		default:
+			return nil, newErr("marshal COSE_Key", ErrUnsupportedAlgorithm, "curve not P-256/384/521", nil)
+		}
+		var err error
+		if point, err = k.Bytes(); err != nil { // checks that the point is on the curve
 			return nil, newErr("marshal COSE_Key", ErrUnsupportedAlgorithm, "", err)
 		}
-		return MarshalCOSEKey(ek)
 	case *ecdh.PublicKey:
 		switch k.Curve() {
 		case ecdh.P256():

@@ -20,16 +20,16 @@ type IssuerSignedItem struct {
 }
 
 type itemWire struct {
-	DigestID          *uint64         `cbor:"digestID"`
-	Random            []byte          `cbor:"random"`
-	ElementIdentifier string          `cbor:"elementIdentifier"`
-	ElementValue      cbor.RawMessage `cbor:"elementValue"`
+	DigestID          *uint64 `cbor:"digestID"`
+	Random            []byte  `cbor:"random"`
+	ElementIdentifier string  `cbor:"elementIdentifier"`
+	ElementValue      rawCBOR `cbor:"elementValue"`
 }
 
 // ParseIssuerSignedItem parses IssuerSignedItemBytes (#6.24(bstr .cbor IssuerSignedItem)) and keeps the bytes.
 func ParseIssuerSignedItem(b []byte) (*IssuerSignedItem, error) {
 	const op = "parse IssuerSignedItem"
-	inner, err := untag24(b)
+	inner, err := untag24Content(b)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func ParseIssuerSignedItem(b []byte) (*IssuerSignedItem, error) {
 		return nil, newErr(op, ErrMalformed, "digestID, random, elementIdentifier and elementValue are required", nil)
 	}
 	it := &IssuerSignedItem{DigestID: *w.DigestID, Random: w.Random, ElementIdentifier: w.ElementIdentifier,
-		rawValue: w.ElementValue, bytes: b}
+		rawValue: cbor.RawMessage(w.ElementValue), bytes: b}
 	if err := decMode.Unmarshal(w.ElementValue, &it.ElementValue); err != nil {
 		return nil, newErr(op, ErrMalformed, "elementValue of "+w.ElementIdentifier, err)
 	}
@@ -67,8 +67,8 @@ type IssuerSigned struct {
 }
 
 type issuerSignedWire struct {
-	NameSpaces map[string][]cbor.RawMessage `cbor:"nameSpaces"`
-	IssuerAuth cbor.RawMessage              `cbor:"issuerAuth"`
+	NameSpaces map[string][]rawCBOR `cbor:"nameSpaces"`
+	IssuerAuth rawCBOR              `cbor:"issuerAuth"`
 }
 
 // ParseOptions bounds parsing. The zero value is safe.
@@ -236,23 +236,23 @@ type DeviceResponse struct {
 
 type deviceResponseWire struct {
 	Version        string             `cbor:"version"`
-	Documents      []cbor.RawMessage  `cbor:"documents"`
+	Documents      []rawCBOR          `cbor:"documents"`
 	DocumentErrors []map[string]int64 `cbor:"documentErrors"`
 	Status         *uint64            `cbor:"status"`
 }
 
 type documentWire struct {
 	DocType      string                      `cbor:"docType"`
-	IssuerSigned cbor.RawMessage             `cbor:"issuerSigned"`
+	IssuerSigned rawCBOR                     `cbor:"issuerSigned"`
 	DeviceSigned *deviceSignedWire           `cbor:"deviceSigned"`
 	Errors       map[string]map[string]int64 `cbor:"errors"`
 }
 
 type deviceSignedWire struct {
-	NameSpaces cbor.RawMessage `cbor:"nameSpaces"`
+	NameSpaces rawCBOR `cbor:"nameSpaces"`
 	DeviceAuth *struct {
-		DeviceSignature cbor.RawMessage `cbor:"deviceSignature"`
-		DeviceMac       cbor.RawMessage `cbor:"deviceMac"`
+		DeviceSignature rawCBOR `cbor:"deviceSignature"`
+		DeviceMac       rawCBOR `cbor:"deviceMac"`
 	} `cbor:"deviceAuth"`
 }
 
@@ -299,7 +299,7 @@ func parseDeviceSigned(op string, w *deviceSignedWire) (*DeviceSigned, error) {
 	if w.NameSpaces == nil || w.DeviceAuth == nil {
 		return nil, newErr(op, ErrMalformed, "deviceSigned needs nameSpaces and deviceAuth", nil)
 	}
-	inner, err := untag24(w.NameSpaces)
+	inner, err := untag24Content(w.NameSpaces)
 	if err != nil {
 		return nil, err
 	}

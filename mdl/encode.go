@@ -33,6 +33,7 @@ var (
 	keyExpectedUpdate    = cborText("expectedUpdate")
 	keyNameSpaces        = cborText("nameSpaces")
 	keyDataElements      = cborText("dataElements")
+	keyIssuerAuth        = cborText("issuerAuth")
 	sigStructureContext  = cborText("Signature1")
 )
 
@@ -282,7 +283,7 @@ func protectedHeader(a COSEAlgorithm) []byte {
 // sigStructurePrefixMax bounds the bytes Sig_structure puts before the payload's content.
 const sigStructurePrefixMax = 1 + 11 + 1 + 16 + 1 + 9
 
-// putSigStructurePrefix writes ["Signature1", protected, h'', bstr head of a payload of n bytes] so that it ends
+// putSigStructurePrefix writes ["Signature1", protected, h”, bstr head of a payload of n bytes] so that it ends
 // at b[end], and returns its start.
 func putSigStructurePrefix(b []byte, end int, protected []byte, n int) int {
 	p := putHead(b, end, 2, uint64(n))

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -147,101 +148,174 @@ func (iss *Issuer) Issue(ctx context.Context, req *IssueRequest) (*IssuerSigned,
 	if err != nil {
 		return nil, err
 	}
-	mso := &MobileSecurityObject{
-		Version: "1.0", DigestAlgorithm: da, ValueDigests: map[string]map[uint64][]byte{},
-		DeviceKey: req.DeviceKey, DeviceKeyCOSE: deviceKey, KeyAuthorizations: req.KeyAuthorizations, DocType: docType,
-		ValidityInfo: ValidityInfo{Signed: signed, ValidFrom: normTime(from), ValidUntil: normTime(req.ValidUntil)},
-	}
+	vi := ValidityInfo{Signed: signed, ValidFrom: normTime(from), ValidUntil: normTime(req.ValidUntil)}
 	if !req.ExpectedUpdate.IsZero() {
-		mso.ValidityInfo.ExpectedUpdate = normTime(req.ExpectedUpdate)
+		vi.ExpectedUpdate = normTime(req.ExpectedUpdate)
 	}
-	out := &IssuerSigned{NameSpaces: map[string][]*IssuerSignedItem{}}
-	for _, ns := range sortedKeys(req.NameSpaces) {
-		elems := req.NameSpaces[ns]
-		if len(elems) == 0 {
+	hnew, _ := da.hash()
+	h := hnew()
+	hsize := h.Size()
+
+	// Element values in namespace order, then identifier order, encoded back to back.
+	nss := sortedKeys(req.NameSpaces)
+	total := 0
+	for _, ns := range nss {
+		if len(req.NameSpaces[ns]) == 0 {
 			return nil, newErr(op, ErrInvalidRequest, "namespace "+ns+" has no elements", nil)
 		}
-		ids, err := randomPermutation(len(elems))
-		if err != nil {
-			return nil, err
-		}
-		mso.ValueDigests[ns] = make(map[uint64][]byte, len(elems))
-		salts := make([]byte, salt*len(elems))
-		if _, err := rand.Read(salts); err != nil {
-			return nil, err
-		}
-		for i, id := range sortedKeys(elems) {
-			v := normValue(elems[id])
+		total += len(req.NameSpaces[ns])
+	}
+	type element struct {
+		id       string
+		v        any
+		val      [2]int // the encoded value: enc[val[0]:val[1]]
+		digestID uint64
+	}
+	elems := make([]element, 0, total)
+	nsEnd := make([]int, len(nss)) // end of each namespace in elems
+	enc := make([]byte, 0, 64*total)
+	for i, ns := range nss {
+		values := req.NameSpaces[ns]
+		for _, id := range sortedKeys(values) {
+			v := normValue(values[id])
 			if ns == NamespaceMDL {
 				if err := checkMDLElement(id, v); err != nil {
 					return nil, err
 				}
 			}
-			it, err := newItem(ids[i], id, v, salts[i*salt:(i+1)*salt:(i+1)*salt])
-			if err != nil {
-				return nil, err
+			vstart := len(enc)
+			if enc, err = appendElementValue(enc, v); err != nil {
+				return nil, newErr(op, ErrInvalidRequest, "element "+id+" cannot be encoded", err)
 			}
-			mso.ValueDigests[ns][it.DigestID] = da.sum(it.bytes)
-			out.NameSpaces[ns] = append(out.NameSpaces[ns], it)
+			elems = append(elems, element{id: id, v: v, val: [2]int{vstart, len(enc)}})
+		}
+		nsEnd[i] = len(elems)
+	}
+
+	// One read of the random source for every salt and every digest-ID permutation.
+	rnd := make([]byte, total*(salt+8))
+	if _, err := rand.Read(rnd); err != nil {
+		return nil, err
+	}
+	salts, perm := rnd[:total*salt], rnd[total*salt:]
+	start := 0
+	for i := range nss {
+		ids := randomPermutation(nsEnd[i]-start, perm[8*start:8*nsEnd[i]])
+		for j, id := range ids {
+			elems[start+j].digestID = id
+		}
+		start = nsEnd[i]
+	}
+
+	order := make([]int, len(nss)) // namespaces in core deterministic order: nss is sorted, so by length, stably
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return len(nss[x]) - len(nss[y]) })
+	nsStart := func(j int) int {
+		if j == 0 {
+			return 0
+		}
+		return nsEnd[j-1]
+	}
+
+	// The MSO, written after room for the tag-24 and Sig_structure heads, so that MobileSecurityObjectBytes and
+	// the Sig_structure over it are one buffer. Its valueDigests are filled in once the items are hashed.
+	const room = sigStructurePrefixMax + 2 + 9
+	est := room + 256 + len(deviceKey) + len(docType)
+	for _, ns := range nss {
+		est += len(ns) + 9
+	}
+	est += total * (hsize + 12)
+	buf := make([]byte, room, est)
+	buf = appendMSOStart(buf, "1.0", da)
+	buf = appendHead(buf, cborMajorMap, uint64(len(nss)))
+	digestAt := make([]int, total) // offset in buf of the digest of namespace element (start+digest ID)
+	for _, j := range order {
+		first := nsStart(j)
+		buf = appendHead(appendText(buf, nss[j]), cborMajorMap, uint64(nsEnd[j]-first))
+		for d := first; d < nsEnd[j]; d++ { // digest IDs in numeric order (core deterministic)
+			buf = appendHead(appendHead(buf, 0, uint64(d-first)), 2, uint64(hsize))
+			digestAt[d] = len(buf)
+			buf = append(buf, make([]byte, hsize)...)
 		}
 	}
-	msoBytes, err := marshalMSO(mso)
+	buf = appendMSOEnd(buf, deviceKey, req.KeyAuthorizations, docType, &vi)
+	p := putHead(buf, room, 2, uint64(len(buf)-room))
+	p = putHead(buf, p, 6, tagEncoded)
+	payload := buf[p:]
+	protected := protectedHeader(iss.algorithm)
+
+	// The IssuerSigned encoding in one buffer: nameSpaces with every IssuerSignedItemBytes (each hashed into the
+	// MSO as it is written), then issuerAuth.
+	size := 1 + len(keyNameSpaces) + headLen(uint64(len(nss))) + len(keyIssuerAuth) +
+		sign1Len(protected, len(payload), false, iss.x5chain, iss.algorithm.signatureLen())
+	for i, ns := range nss {
+		size += headLen(uint64(len(ns))) + len(ns) + headLen(uint64(nsEnd[i]-nsStart(i)))
+	}
+	for _, e := range elems {
+		size += taggedItemLen(e.digestID, salt, e.id, e.val[1]-e.val[0])
+	}
+	raw := make([]byte, 0, size)
+	raw = appendHead(raw, cborMajorMap, 2)
+	raw = appendHead(append(raw, keyNameSpaces...), cborMajorMap, uint64(len(nss)))
+	items := make([]IssuerSignedItem, total)
+	ptrs := make([]*IssuerSignedItem, total)
+	out := &IssuerSigned{NameSpaces: make(map[string][]*IssuerSignedItem, len(nss))}
+	for _, j := range order {
+		first := nsStart(j)
+		raw = appendHead(appendText(raw, nss[j]), 4, uint64(nsEnd[j]-first))
+		for k := first; k < nsEnd[j]; k++ {
+			e := &elems[k]
+			value := enc[e.val[0]:e.val[1]]
+			itemStart := len(raw)
+			rnd := salts[k*salt : (k+1)*salt : (k+1)*salt]
+			raw = appendItem(raw, e.digestID, rnd, e.id, value)
+			it := &items[k]
+			*it = IssuerSignedItem{DigestID: e.digestID, Random: rnd, ElementIdentifier: e.id, ElementValue: e.v,
+				rawValue: raw[len(raw)-len(value) : len(raw) : len(raw)], bytes: raw[itemStart:len(raw):len(raw)]}
+			ptrs[k] = it
+			h.Reset()
+			h.Write(it.bytes)
+			at := digestAt[first+int(e.digestID)] // digest IDs of a namespace are a permutation of 0..n-1
+			h.Sum(buf[at : at : at+hsize])
+		}
+		out.NameSpaces[nss[j]] = ptrs[first:nsEnd[j]:nsEnd[j]]
+	}
+	raw = append(raw, keyIssuerAuth...)
+	tbs := buf[putSigStructurePrefix(buf, p, protected, len(payload)):]
+	authStart := len(raw)
+	auth, raw, err := finishSign1(ctx, iss.signer, iss.algorithm, protected, tbs, payload, false, iss.x5chain, raw)
 	if err != nil {
 		return nil, err
 	}
-	mso.raw = msoBytes
-	auth, err := newSign1(ctx, iss.signer, iss.algorithm, tag24(msoBytes), false, iss.x5chain)
-	if err != nil {
-		return nil, err
+	if len(raw) != size || authStart+len(auth.raw) != size {
+		return nil, newErr(op, ErrInvalidRequest, "internal error: IssuerSigned size mismatch", nil)
 	}
-	out.IssuerAuth = auth
-	if _, err := out.Marshal(); err != nil {
-		return nil, err
-	}
+	out.IssuerAuth, out.raw = auth, raw
 	return out, nil
 }
 
-// newItem encodes one IssuerSignedItem in the CDDL order (digestID, random, elementIdentifier, elementValue),
-// with salt as its random.
-func newItem(digestID uint64, id string, v any, salt []byte) (*IssuerSignedItem, error) {
-	rv, err := encMode.Marshal(v)
-	if err != nil {
-		return nil, newErr("issue", ErrInvalidRequest, "element "+id+" cannot be encoded", err)
-	}
-	inner := make([]byte, 0, 64+len(salt)+len(id)+len(rv))
-	inner = appendHead(inner, cborMajorMap, 4)
-	inner = appendText(inner, "digestID")
-	inner = appendHead(inner, 0, digestID)
-	inner = appendText(inner, "random")
-	inner = appendBytes(inner, salt)
-	inner = appendText(inner, "elementIdentifier")
-	inner = appendText(inner, id)
-	inner = appendText(inner, "elementValue")
-	inner = append(inner, rv...)
-	return &IssuerSignedItem{DigestID: digestID, Random: salt, ElementIdentifier: id, ElementValue: v,
-		rawValue: rv, bytes: tag24(inner)}, nil
-}
-
-// randomPermutation returns 0..n-1 shuffled with crypto/rand (digest IDs that do not reveal element order).
-func randomPermutation(n int) ([]uint64, error) {
+// randomPermutation returns 0..n-1 shuffled with the 8n random bytes rnd (digest IDs that do not reveal element
+// order).
+func randomPermutation(n int, rnd []byte) []uint64 {
 	p := make([]uint64, n)
 	for i := range p {
 		p[i] = uint64(i)
 	}
-	buf := make([]byte, 8*n)
-	if _, err := rand.Read(buf); err != nil {
-		return nil, err
-	}
 	for i := n - 1; i > 0; i-- {
-		j := binary.BigEndian.Uint64(buf[8*i:]) % uint64(i+1)
+		j := binary.BigEndian.Uint64(rnd[8*i:]) % uint64(i+1)
 		p[i], p[j] = p[j], p[i]
 	}
-	return p, nil
+	return p
 }
 
 // normValue rewrites time.Time values (at any depth of []any and maps) to UTC whole seconds, so that tdate is
 // written as ISO/IEC 18013-5 requires.
 func normValue(v any) any {
+	if !hasTime(v, 0) {
+		return v
+	}
 	switch x := v.(type) {
 	case time.Time:
 		return normTime(x)
@@ -265,6 +339,36 @@ func normValue(v any) any {
 		return out
 	}
 	return v
+}
+
+// hasTime reports whether v holds a time.Time (at any depth of []any and maps, to MaxDepth).
+func hasTime(v any, depth int) bool {
+	if depth > MaxDepth {
+		return true
+	}
+	switch x := v.(type) {
+	case time.Time:
+		return true
+	case []any:
+		for _, e := range x {
+			if hasTime(e, depth+1) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if hasTime(e, depth+1) {
+				return true
+			}
+		}
+	case map[any]any:
+		for _, e := range x {
+			if hasTime(e, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // checkMDLElement enforces the CBOR types of ISO/IEC 18013-5 Table 5 for the elements it knows.

@@ -5,10 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"hash"
-	"slices"
 	"time"
-
-	"github.com/fxamacker/cbor/v2"
 )
 
 // Document types and namespaces of ISO/IEC 18013-5.
@@ -87,16 +84,16 @@ type msoWire struct {
 	DigestAlgorithm string                       `cbor:"digestAlgorithm"`
 	ValueDigests    map[string]map[uint64][]byte `cbor:"valueDigests"`
 	DeviceKeyInfo   *struct {
-		DeviceKey         cbor.RawMessage    `cbor:"deviceKey"`
+		DeviceKey         rawCBOR            `cbor:"deviceKey"`
 		KeyAuthorizations *KeyAuthorizations `cbor:"keyAuthorizations"`
-		KeyInfo           cbor.RawMessage    `cbor:"keyInfo"`
+		KeyInfo           rawCBOR            `cbor:"keyInfo"`
 	} `cbor:"deviceKeyInfo"`
 	DocType      string `cbor:"docType"`
 	ValidityInfo *struct {
-		Signed         cbor.RawMessage `cbor:"signed"`
-		ValidFrom      cbor.RawMessage `cbor:"validFrom"`
-		ValidUntil     cbor.RawMessage `cbor:"validUntil"`
-		ExpectedUpdate cbor.RawMessage `cbor:"expectedUpdate"`
+		Signed         rawCBOR `cbor:"signed"`
+		ValidFrom      rawCBOR `cbor:"validFrom"`
+		ValidUntil     rawCBOR `cbor:"validUntil"`
+		ExpectedUpdate rawCBOR `cbor:"expectedUpdate"`
 	} `cbor:"validityInfo"`
 }
 
@@ -105,7 +102,7 @@ type msoWire struct {
 func ParseMobileSecurityObject(b []byte, strict bool) (*MobileSecurityObject, error) {
 	const op = "parse MSO"
 	if len(b) > 0 && b[0]>>5 == 6 {
-		inner, err := untag24(b)
+		inner, err := untag24Content(b)
 		if err != nil {
 			return nil, err
 		}
@@ -176,39 +173,8 @@ func ParseMobileSecurityObject(b []byte, strict bool) (*MobileSecurityObject, er
 func (m *MobileSecurityObject) Marshal() []byte { return m.raw }
 
 // marshalMSO writes an MSO in the order of the standard's CDDL (and of its Annex D example).
-func marshalMSO(m *MobileSecurityObject) ([]byte, error) {
-	dki := record{{"deviceKey", cbor.RawMessage(m.DeviceKeyCOSE)}}
-	if m.KeyAuthorizations != nil {
-		dki = append(dki, field{"keyAuthorizations", m.KeyAuthorizations})
-	}
-	vi := record{
-		{"signed", cbor.RawMessage(marshalTDate(m.ValidityInfo.Signed))},
-		{"validFrom", cbor.RawMessage(marshalTDate(m.ValidityInfo.ValidFrom))},
-		{"validUntil", cbor.RawMessage(marshalTDate(m.ValidityInfo.ValidUntil))},
-	}
-	if !m.ValidityInfo.ExpectedUpdate.IsZero() {
-		vi = append(vi, field{"expectedUpdate", cbor.RawMessage(marshalTDate(m.ValidityInfo.ExpectedUpdate))})
-	}
-	vd := appendHead(nil, cborMajorMap, uint64(len(m.ValueDigests)))
-	for _, ns := range coreDetStrings(m.ValueDigests) {
-		ids := m.ValueDigests[ns]
-		keys := make([]uint64, 0, len(ids))
-		for id := range ids {
-			keys = append(keys, id)
-		}
-		slices.Sort(keys) // unsigned integers: numeric order is core deterministic order
-		vd = appendText(vd, ns)
-		vd = appendHead(vd, cborMajorMap, uint64(len(keys)))
-		for _, id := range keys {
-			vd = appendBytes(appendHead(vd, 0, id), ids[id])
-		}
-	}
-	return marshal(record{
-		{"version", m.Version},
-		{"digestAlgorithm", string(m.DigestAlgorithm)},
-		{"valueDigests", cbor.RawMessage(vd)},
-		{"deviceKeyInfo", dki},
-		{"docType", m.DocType},
-		{"validityInfo", vi},
-	})
+func marshalMSO(m *MobileSecurityObject) []byte {
+	b := appendMSOStart(make([]byte, 0, 512), m.Version, m.DigestAlgorithm)
+	b = appendValueDigests(b, m.ValueDigests)
+	return appendMSOEnd(b, m.DeviceKeyCOSE, m.KeyAuthorizations, m.DocType, &m.ValidityInfo)
 }

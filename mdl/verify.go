@@ -5,6 +5,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/subtle"
 	"fmt"
+	"hash"
+	"strconv"
 	"time"
 
 	"github.com/pkikit/pkikit/truststore"
@@ -330,7 +332,11 @@ func verifyDocument(docType string, is *IssuerSigned, dev *DeviceSigned, opts Ve
 		d.DocType = mso.DocType
 	}
 
-	// 6. Every disclosed element's digest.
+	// 6. Every disclosed element's digest (one hasher for them all).
+	var h hash.Hash
+	if hnew, err := mso.DigestAlgorithm.hash(); err == nil {
+		h = hnew()
+	}
 	for _, ns := range sortedKeys(is.NameSpaces) {
 		seenID := map[uint64]bool{}
 		seenName := map[string]bool{}
@@ -341,11 +347,11 @@ func verifyDocument(docType string, is *IssuerSigned, dev *DeviceSigned, opts Ve
 				continue
 			}
 			seenID[it.DigestID], seenName[it.ElementIdentifier] = true, true
-			if err := checkItemDigest(mso, ns, it); err != nil {
+			if err := checkItemDigest(h, mso, ns, it); err != nil {
 				d.fail(name, err)
 				continue
 			}
-			d.pass(name, fmt.Sprintf("digest ID %d", it.DigestID))
+			d.pass(name, "digest ID "+strconv.FormatUint(it.DigestID, 10))
 			if d.Elements[ns] == nil {
 				d.Elements[ns] = map[string]any{}
 			}
@@ -378,9 +384,10 @@ func verifyDocument(docType string, is *IssuerSigned, dev *DeviceSigned, opts Ve
 	return d
 }
 
-// checkItemDigest compares an item's digest with valueDigests; on a mismatch it tells a swapped digest ID from a
+// checkItemDigest compares an item's digest (computed with h, a hasher of the MSO's digest algorithm, or a new
+// one when nil) with valueDigests; on a mismatch it tells a swapped digest ID from a
 // changed value.
-func checkItemDigest(mso *MobileSecurityObject, ns string, it *IssuerSignedItem) error {
+func checkItemDigest(h hash.Hash, mso *MobileSecurityObject, ns string, it *IssuerSignedItem) error {
 	ids, ok := mso.ValueDigests[ns]
 	if !ok {
 		return newErr("verify element", ErrUnknownDigestID, "namespace "+ns+" not in valueDigests", nil)
@@ -389,8 +396,17 @@ func checkItemDigest(mso *MobileSecurityObject, ns string, it *IssuerSignedItem)
 	if !ok {
 		return newErr("verify element", ErrUnknownDigestID, fmt.Sprintf("digest ID %d not in valueDigests", it.DigestID), nil)
 	}
-	got := mso.DigestAlgorithm.sum(it.bytes)
-	if subtle.ConstantTimeCompare(got, want) == 1 {
+	if h == nil {
+		hnew, err := mso.DigestAlgorithm.hash()
+		if err != nil {
+			return err
+		}
+		h = hnew()
+	}
+	var buf [64]byte
+	h.Reset()
+	h.Write(it.bytes)
+	if subtle.ConstantTimeCompare(h.Sum(buf[:0]), want) == 1 {
 		return nil
 	}
 	if other, ok := signedUnderOtherID(mso, ns, it); ok {

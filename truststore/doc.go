@@ -36,6 +36,23 @@
 //   - A warm store does only the leaf's work: verified (CA certificate, issuer key) pairs and parsed
 //     certificates are cached, bounded.
 //
+// Choices where RFC 5280 leaves room (each has a test in edge_test.go or verify_test.go):
+//
+//   - extendedKeyUsage is checked Go/Chrome-style, nested: every certificate of the path that carries an EKU
+//     extension (anchor and intermediates included) must allow the Purpose (or anyExtendedKeyUsage). RFC 5280
+//     only defines EKU for the end entity; nesting is what the Web PKI and crypto/x509 enforce. Purposes: the
+//     leaf's keyUsage, when present, must include one of the bits listed on the Purpose constant.
+//   - The anchor is a name and a key (RFC 5280 §6.1.1 (d)), so its unknown critical extensions are ignored, but
+//     constraints it states are honoured as crypto/x509 does (RFC 5937): basicConstraints cA=FALSE, a keyUsage
+//     without keyCertSign, pathLenConstraint, name constraints and its validity period (IgnoreAnchorValidity
+//     turns the last off). Intermediates must carry basicConstraints cA=TRUE whatever their version.
+//   - A CRL counts only when signed by the key of the certificate's issuer in the path (RFC 5280 §6.3.3
+//     (f)–(g); the CRL's authorityKeyIdentifier does not replace that check), its issuer name is that
+//     issuer's subject, the issuer's keyUsage (if present) has cRLSign, thisUpdate ≤ T < nextUpdate, and it
+//     has a nextUpdate at all (§5.1.2.5). CRLs signed by a separate CRL-signing key are not supported: under
+//     RevocationRequired that gives ErrRevocationUnknown. certificateHold counts as revoked, removeFromCRL
+//     does not; a revocation dated after VerifyOptions.Time still counts (the conservative reading).
+//
 // What it does not do: no network I/O unless you pass a CRLFetcher (no AIA chasing, no OCSP requests); no
 // delta CRLs, indirect CRLs or CRLs partitioned by reason (they are skipped as not covering the certificate);
 // OCSP responses signed with ML-DSA are not checked (x/crypto/ocsp cannot parse their algorithm); DSA and SHA-1

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -81,7 +81,11 @@ func goroot() string {
 	if r := os.Getenv("GOROOT"); r != "" {
 		return r
 	}
-	return runtime.GOROOT() //nolint:staticcheck // the test data ships with the Go installation
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // TestNISTPKITS runs NIST's PKI path validation test suite (PKITS, as shipped with every Go installation in
@@ -185,4 +189,76 @@ func runPKITS(t *testing.T, dir string, path, policies []string, inhibitMapping,
 		return false, err.Error()
 	}
 	return true, "valid"
+}
+
+// TestPolicyFastPathAgreesWithGraph: whenever the policy fast path (policiesTriviallyValid) skips the policy
+// graph, the full RFC 5280/9618 processing (policiesValid) must accept the path too. It runs every PKITS path
+// (leaf first, anchor last) under every combination of the initial policy inputs, with the vector's initial
+// policy set and with a policy no certificate asserts.
+func TestPolicyFastPathAgreesWithGraph(t *testing.T) {
+	dir := filepath.Join(goroot(), "src", "crypto", "x509", "testdata", "nist-pkits")
+	data, err := os.ReadFile(filepath.Join(dir, "vectors.json"))
+	if err != nil {
+		t.Skipf("NIST PKITS vectors not found in this Go installation: %v", err)
+	}
+	var vectors []struct {
+		CertPath         []string
+		InitialPolicySet []string
+	}
+	if err := json.Unmarshal(data, &vectors); err != nil {
+		t.Fatal(err)
+	}
+	unasserted, err := x509.OIDFromInts([]uint64{1, 2, 3, 4, 5, 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fast, slowOnly, graphRejects int
+	for _, v := range vectors {
+		var chain []*x509ext.Certificate
+		for _, name := range v.CertPath {
+			der, err := os.ReadFile(filepath.Join(dir, "certs", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := x509ext.ParseCertificate(der)
+			if err != nil {
+				chain = nil
+				break
+			}
+			chain = append([]*x509ext.Certificate{c}, chain...)
+		}
+		if chain == nil {
+			continue
+		}
+		var initial []x509.OID
+		for _, p := range v.InitialPolicySet {
+			oid, err := x509.OIDFromInts(pkitsPolicies[p])
+			if err != nil {
+				t.Fatal(err)
+			}
+			initial = append(initial, oid)
+		}
+		for _, pols := range [][]x509.OID{initial, {unasserted}} {
+			for bits := range 8 {
+				opts := VerifyOptions{InitialPolicies: pols, RequireExplicitPolicy: bits&1 != 0,
+					InhibitPolicyMapping: bits&2 != 0, InhibitAnyPolicy: bits&4 != 0}
+				full := policiesValid(chain, opts)
+				if !full {
+					graphRejects++
+				}
+				if !policiesTriviallyValid(chain, opts) {
+					slowOnly++
+					continue
+				}
+				fast++
+				if !full {
+					t.Errorf("%v (opts %+v): fast path accepts, policy graph rejects", v.CertPath, opts)
+				}
+			}
+		}
+	}
+	t.Logf("fast path %d, policy graph only %d, graph rejections %d", fast, slowOnly, graphRejects)
+	if fast == 0 || slowOnly == 0 || graphRejects == 0 {
+		t.Errorf("the comparison did not exercise both paths and a rejection")
+	}
 }

@@ -42,10 +42,35 @@ var errPolicy = errors.New("no valid certificate policy for the path")
 
 // checkPolicies runs the policy checks; it returns nil when the path is acceptable.
 func checkPolicies(chain []*x509ext.Certificate, opts VerifyOptions) error {
+	if policiesTriviallyValid(chain, opts) {
+		return nil
+	}
 	if !policiesValid(chain, opts) {
 		return errPolicy
 	}
 	return nil
+}
+
+// policiesTriviallyValid is the fast path of policy processing: it reports true only when policiesValid is
+// certain to return true without building the policy graph. policiesValid fails in exactly three places: an
+// explicit_policy counter at 0 with a NULL graph (§6.1.3 (f)), a policy mapping to or from anyPolicy (§6.1.4 (a)),
+// and an explicit_policy of 0 with an empty user-constrained set at the end (§6.1.5 (g)). explicit_policy starts at
+// n+1, is decremented at most n times (n−1 non-leaf certificates, then §6.1.5 (a)) and only goes lower through
+// a policyConstraints requireExplicitPolicy (§6.1.4 (i), §6.1.5 (b)) or the RequireExplicitPolicy input. So when
+// the caller did not ask for an explicit policy and no certificate below the anchor has requireExplicitPolicy or
+// policyMappings, no failure is reachable, whatever certificatePolicies, InitialPolicies or inhibitAnyPolicy say
+// (without an explicit policy requirement the valid policy set does not decide acceptance, RFC 5280 §6.1.6).
+// TestPolicyFastPathAgreesWithGraph checks this against policiesValid on the PKITS policy vectors.
+func policiesTriviallyValid(chain []*x509ext.Certificate, opts VerifyOptions) bool {
+	if opts.RequireExplicitPolicy {
+		return false
+	}
+	for _, c := range chain[:len(chain)-1] {
+		if c.RequireExplicitPolicy > 0 || c.RequireExplicitPolicyZero || len(c.PolicyMappings) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 type policyGraphNode struct {

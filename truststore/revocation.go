@@ -62,7 +62,6 @@ var (
 	oidAuthorityKeyID      = asn1.ObjectIdentifier{2, 5, 29, 35}
 	oidCRLReasonCode       = asn1.ObjectIdentifier{2, 5, 29, 21}
 	oidInvalidityDate      = asn1.ObjectIdentifier{2, 5, 29, 24}
-	oidCertificateIssuer   = asn1.ObjectIdentifier{2, 5, 29, 29}
 	maxFetchedCRLsPerCheck = 4
 )
 
@@ -267,20 +266,30 @@ func (b *builder) fromCRL(crl *x509.RevocationList, cert, issuer *x509ext.Certif
 	if crl == nil || !bytes.Equal(crl.RawIssuer, issuer.RawSubject) {
 		return ri, false, ""
 	}
-	if !b.s.sigCached(crl.Raw, issuer.RawSubjectPublicKeyInfo) {
+	if key, hit := b.s.sigCached(crl.Raw, issuer.RawSubjectPublicKeyInfo); !hit {
 		if b.sigs >= b.maxSigs {
 			return ri, false, "signature budget exhausted"
 		}
 		b.sigs++
 		if err := CheckCRLSignature(crl, issuer); err != nil {
-			return ri, false, "CRL of " + issuer.Subject.String() + ": " + err.Error()
+			why := "CRL of " + issuer.Subject.String() + ": " + err.Error()
+			if len(crl.AuthorityKeyId) > 0 && len(issuer.SubjectKeyId) > 0 && !bytes.Equal(crl.AuthorityKeyId, issuer.SubjectKeyId) {
+				// RFC 5280 §6.3.3 (f)–(g) binds a CRL to the path by the issuer's key, not by the AKI; the AKI
+				// only explains the failure (a CRL signed by another key of the same CA, e.g. after a rollover).
+				why += " (its authorityKeyIdentifier names another key of this CA)"
+			}
+			return ri, false, why
 		}
-		b.s.rememberSig(crl.Raw, issuer.RawSubjectPublicKeyInfo)
+		b.s.rememberSig(key, crl.Raw, issuer.RawSubjectPublicKeyInfo)
 	}
 	if b.now.Before(crl.ThisUpdate) {
 		return ri, false, "CRL thisUpdate is after the verification time"
 	}
-	if !crl.NextUpdate.IsZero() && !b.now.Before(crl.NextUpdate) {
+	if crl.NextUpdate.IsZero() {
+		// RFC 5280 §5.1.2.5: conforming CRLs MUST have nextUpdate; without it nothing bounds how stale it is.
+		return ri, false, "CRL has no nextUpdate (RFC 5280 §5.1.2.5), so its freshness cannot be judged"
+	}
+	if !b.now.Before(crl.NextUpdate) {
 		return ri, false, "CRL expired at its nextUpdate " + crl.NextUpdate.UTC().Format(time.RFC3339)
 	}
 	for _, e := range crl.Extensions {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/pem"
 	"hash/maphash"
 	"os"
@@ -24,8 +25,9 @@ type Store struct {
 	byHash    map[[32]byte]*x509ext.Certificate
 	warnings  []Warning
 
-	// The caches are keyed by a seeded maphash and confirmed by comparing the full bytes, so a hash collision
-	// can never make an unverified signature pass.
+	// The caches are keyed by a seeded maphash of a sample of the bytes (see cacheKey) and confirmed by comparing
+	// the full bytes, so a hash collision can never make an unverified signature pass; buckets hold at most
+	// maxBucket entries, so crafted collisions cannot make a lookup slow.
 	cacheMu sync.Mutex
 	seed    maphash.Seed
 	seeded  bool
@@ -356,7 +358,9 @@ func (s *Store) ParseCertificate(der []byte) (*x509ext.Certificate, error) {
 		}
 	}
 	s.cacheMu.Unlock()
-	c, err := x509ext.ParseCertificate(der)
+	// The cached certificate must not alias the caller's buffer (crypto/x509's Raw fields do): a buffer reused
+	// after this call would otherwise change a certificate other callers get from the cache.
+	c, err := x509ext.ParseCertificate(bytes.Clone(der))
 	if err != nil {
 		return nil, newErr("parse certificate", ErrMalformed, "", err)
 	}
@@ -364,21 +368,44 @@ func (s *Store) ParseCertificate(der []byte) (*x509ext.Certificate, error) {
 	if s.parsed == nil || len(s.parsed) >= s.cacheLimit() {
 		s.parsed = map[uint64][]*x509ext.Certificate{}
 	}
-	s.parsed[h] = append(s.parsed[h], c)
+	s.parsed[h] = appendBounded(s.parsed[h], c)
 	s.cacheMu.Unlock()
 	return c, nil
 }
 
+// cacheSample is how many trailing bytes of each input cacheKey hashes.
+const cacheSample = 64
+
+// maxBucket bounds the entries under one cache key.
+const maxBucket = 4
+
+// maxCachedSigned: signatures over more bytes than this (big CRLs) are not cached.
+const maxCachedSigned = 256 << 10
+
+// hashLocked is the cache key of (a, b): a seeded hash of their lengths and last cacheSample bytes. Certificates,
+// CRLs and SPKIs end with a signature or a public key, so the tails tell real inputs apart without hashing
+// kilobytes of ML-DSA material on every lookup; entries are always confirmed by comparing all the bytes.
 func (s *Store) hashLocked(a, b []byte) uint64 {
 	if !s.seeded {
 		s.seed, s.seeded = maphash.MakeSeed(), true
 	}
 	var h maphash.Hash
 	h.SetSeed(s.seed)
-	h.Write(a)
-	h.WriteByte(0)
-	h.Write(b)
+	var n [16]byte
+	binary.LittleEndian.PutUint64(n[:8], uint64(len(a)))
+	binary.LittleEndian.PutUint64(n[8:], uint64(len(b)))
+	h.Write(n[:])
+	h.Write(a[max(0, len(a)-cacheSample):])
+	h.Write(b[max(0, len(b)-cacheSample):])
 	return h.Sum64()
+}
+
+// appendBounded appends v to a cache bucket, dropping the oldest entry when the bucket is full.
+func appendBounded[T any](bucket []T, v T) []T {
+	if len(bucket) >= maxBucket {
+		bucket = append(bucket[:0:0], bucket[1:]...)
+	}
+	return append(bucket, v)
 }
 
 func (s *Store) cacheLimit() int {
@@ -389,25 +416,36 @@ func (s *Store) cacheLimit() int {
 }
 
 // sigCached reports whether the signature of signed (a certificate or CRL) was verified before with issuerSPKI.
-func (s *Store) sigCached(signed, issuerSPKI []byte) bool {
+// It also returns the cache key, for rememberSig (the bytes are hashed once per check).
+func (s *Store) sigCached(signed, issuerSPKI []byte) (key uint64, ok bool) {
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
-	for _, e := range s.sigOK[s.hashLocked(signed, issuerSPKI)] {
+	key = s.hashLocked(signed, issuerSPKI)
+	for _, e := range s.sigOK[key] {
 		if bytes.Equal(e.signed, signed) && bytes.Equal(e.issuerSPKI, issuerSPKI) {
-			return true
+			return key, true
 		}
 	}
-	return false
+	return key, false
 }
 
-func (s *Store) rememberSig(signed, issuerSPKI []byte) {
+// rememberSig records that the signature of signed verified with issuerSPKI; key is sigCached's. It keeps its own
+// copy of the bytes: they usually alias a caller's buffer (a parsed certificate's Raw), and a buffer rewritten
+// later must not turn into a "verified" entry for bytes that were never verified.
+func (s *Store) rememberSig(key uint64, signed, issuerSPKI []byte) {
+	if len(signed) > maxCachedSigned {
+		return // a large CRL: re-verifying it costs a hash and one verification, copying it costs memory
+	}
+	buf := make([]byte, len(signed)+len(issuerSPKI))
+	copy(buf, signed)
+	copy(buf[len(signed):], issuerSPKI)
+	signed, issuerSPKI = buf[:len(signed):len(signed)], buf[len(signed):]
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
 	if s.sigOK == nil || len(s.sigOK) >= s.cacheLimit() {
 		s.sigOK = map[uint64][]sigEntry{}
 	}
-	h := s.hashLocked(signed, issuerSPKI)
-	s.sigOK[h] = append(s.sigOK[h], sigEntry{signed: signed, issuerSPKI: issuerSPKI})
+	s.sigOK[key] = appendBounded(s.sigOK[key], sigEntry{signed: signed, issuerSPKI: issuerSPKI})
 }
 
 // isAnchor reports whether c (byte for byte) is an anchor, without hashing: anchors are indexed by subject.

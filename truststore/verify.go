@@ -162,13 +162,17 @@ func (s *Store) VerifyContext(ctx context.Context, leaf *x509ext.Certificate, op
 		return nil, &VerifyError{Leaf: leaf, Paths: []*PathError{{Chain: []*x509ext.Certificate{leaf}, Reason: ErrUntrustedRoot,
 			Detail: "the store has no trust anchors", Cause: ErrNoAnchors}}}
 	}
-	b.inters = map[string][]*x509ext.Certificate{}
-	for _, c := range opts.Intermediates {
-		if c == nil || c.Certificate == nil {
-			continue
+	if len(opts.Intermediates) > smallIntermediates {
+		b.inters = map[string][]*x509ext.Certificate{}
+		for _, c := range opts.Intermediates {
+			if c == nil || c.Certificate == nil {
+				continue
+			}
+			k := string(c.RawSubject)
+			if !containsCert(b.inters[k], c) {
+				b.inters[k] = append(b.inters[k], c)
+			}
 		}
-		k := string(c.RawSubject)
-		b.inters[k] = append(b.inters[k], c)
 	}
 
 	if s.isAnchor(leaf) {
@@ -205,7 +209,9 @@ type builder struct {
 	maxCand  int
 	sigs     int
 	cands    int
-	inters   map[string][]*x509ext.Certificate
+	// inters indexes opts.Intermediates by raw subject when there are more than smallIntermediates of them
+	// (fewer are scanned: cheaper than building a map).
+	inters map[string][]*x509ext.Certificate
 	// intersCanon indexes the intermediates by canonicalName, built on first need.
 	intersCanon map[string][]*x509ext.Certificate
 	chains      [][]*x509ext.Certificate
@@ -225,6 +231,34 @@ func (b *builder) budgetFail(chain []*x509ext.Certificate, what string) {
 	}
 	b.budget = true
 	b.fail(chain, len(chain)-1, ErrBudgetExhausted, what, nil)
+}
+
+// smallIntermediates: up to this many intermediates are searched linearly instead of through a map.
+const smallIntermediates = 8
+
+// intermediatesNamed returns the intermediates whose subject is byte for byte rawName.
+func (b *builder) intermediatesNamed(rawName []byte) []*x509ext.Certificate {
+	if b.inters != nil {
+		return b.inters[string(rawName)]
+	}
+	var out []*x509ext.Certificate
+	for _, c := range b.opts.Intermediates {
+		if c != nil && c.Certificate != nil && bytes.Equal(c.RawSubject, rawName) && !containsCert(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// containsCert reports whether list holds c byte for byte: an intermediate given twice is one candidate, so
+// the same path is not built (and returned) twice.
+func containsCert(list []*x509ext.Certificate, c *x509ext.Certificate) bool {
+	for _, p := range list {
+		if p == c || bytes.Equal(p.Raw, c.Raw) {
+			return true
+		}
+	}
+	return false
 }
 
 // candidates returns the possible issuers of c: anchors first, then intermediates, each group with a matching
@@ -248,16 +282,19 @@ func (b *builder) candidates(c *x509ext.Certificate) (anchors, inters []*x509ext
 		return out
 	}
 	an := b.s.anchorsByRawSubject(c.RawIssuer)
-	in := b.inters[string(c.RawIssuer)]
+	in := b.intermediatesNamed(c.RawIssuer)
 	if len(an) == 0 && len(in) == 0 {
 		// No byte-identical issuer name: compare names as RFC 5280 §7.1 does (case, spaces, string types).
 		an = b.s.anchorsByCanonicalSubject(c.RawIssuer)
-		if len(b.inters) > 0 {
+		if len(b.opts.Intermediates) > 0 {
 			if b.intersCanon == nil {
 				b.intersCanon = map[string][]*x509ext.Certificate{}
-				for _, list := range b.inters {
-					for _, p := range list {
-						k := canonicalName(p.RawSubject)
+				for _, p := range b.opts.Intermediates {
+					if p == nil || p.Certificate == nil {
+						continue
+					}
+					k := canonicalName(p.RawSubject)
+					if !containsCert(b.intersCanon[k], p) {
 						b.intersCanon[k] = append(b.intersCanon[k], p)
 					}
 				}
@@ -294,7 +331,9 @@ func (b *builder) extend(chain []*x509ext.Certificate) {
 				continue // the same certificate is tried as an anchor
 			}
 			tried++
-			next := append(slices.Clone(chain), p)
+			next := make([]*x509ext.Certificate, len(chain)+1)
+			copy(next, chain)
+			next[len(chain)] = p
 			if b.cands >= b.maxCand {
 				b.budgetFail(next, fmt.Sprintf("MaxCandidates (%d) reached", b.maxCand))
 				return
@@ -347,8 +386,12 @@ var errBudget = fmt.Errorf("budget")
 // checkSignature verifies that parent's key signed child, through the store's cache of verified pairs.
 func (b *builder) checkSignature(child, parent *x509ext.Certificate) error {
 	isCA := child.BasicConstraintsValid && child.IsCA
-	if isCA && b.s.sigCached(child.Raw, parent.RawSubjectPublicKeyInfo) {
-		return nil
+	var key uint64
+	if isCA {
+		var hit bool
+		if key, hit = b.s.sigCached(child.Raw, parent.RawSubjectPublicKeyInfo); hit {
+			return nil
+		}
 	}
 	if b.sigs >= b.maxSigs {
 		return errBudget
@@ -359,7 +402,7 @@ func (b *builder) checkSignature(child, parent *x509ext.Certificate) error {
 	}
 	if isCA {
 		// CA certificates recur from one Verify to the next; leaves rarely do, and are not cached.
-		b.s.rememberSig(child.Raw, parent.RawSubjectPublicKeyInfo)
+		b.s.rememberSig(key, child.Raw, parent.RawSubjectPublicKeyInfo)
 	}
 	return nil
 }
@@ -438,7 +481,7 @@ func (b *builder) validate(chain []*x509ext.Certificate) *PathError {
 	if err := checkPolicies(chain, b.opts); err != nil {
 		return pe(0, ErrPolicy, err.Error(), nil)
 	}
-	if d, reason, detail := checkPurpose(chain, b.opts.Purpose); reason != nil {
+	if d, detail, reason := checkPurpose(chain, b.opts.Purpose); reason != nil {
 		return pe(d, reason, detail, nil)
 	}
 	if b.opts.Name != "" {
@@ -474,10 +517,6 @@ func unknownCritical(c *x509ext.Certificate) asn1.ObjectIdentifier {
 	}
 	return nil
 }
-
-var (
-	oidEKUAny = asn1.ObjectIdentifier{2, 5, 29, 37, 0}
-)
 
 func purposeEKU(p Purpose) (x509.ExtKeyUsage, asn1.ObjectIdentifier) {
 	switch p {
@@ -518,17 +557,17 @@ func allowsEKU(c *x509ext.Certificate, p Purpose) bool {
 
 // checkPurpose checks extended key usage along the path (a CA's EKU restricts what it may issue for, as
 // crypto/x509 and the CA/B Forum treat it) and the leaf's key usage.
-func checkPurpose(chain []*x509ext.Certificate, p Purpose) (int, error, string) {
+func checkPurpose(chain []*x509ext.Certificate, p Purpose) (depth int, detail string, reason error) {
 	if p == PurposeAny {
-		return 0, nil, ""
+		return 0, "", nil
 	}
 	leaf := chain[0]
 	if p == PurposeMDLDocumentSigning && !hasOID(leaf.UnknownExtKeyUsage, OIDExtKeyUsageMDLDocumentSigning) {
-		return 0, ErrEKU, "the leaf lacks EKU 1.0.18013.5.1.2 (mDL document signing)"
+		return 0, "the leaf lacks EKU 1.0.18013.5.1.2 (mDL document signing)", ErrEKU
 	}
 	for i := len(chain) - 1; i >= 0; i-- {
 		if !allowsEKU(chain[i], p) {
-			return i, ErrEKU, "extendedKeyUsage does not allow " + p.String()
+			return i, "extendedKeyUsage does not allow " + p.String(), ErrEKU
 		}
 	}
 	if leaf.KeyUsage != 0 {
@@ -544,10 +583,10 @@ func checkPurpose(chain []*x509ext.Certificate, p Purpose) (int, error, string) 
 			need = x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment
 		}
 		if need != 0 && leaf.KeyUsage&need == 0 {
-			return 0, ErrKeyUsage, "keyUsage does not allow " + p.String()
+			return 0, "keyUsage does not allow " + p.String(), ErrKeyUsage
 		}
 	}
-	return 0, nil, ""
+	return 0, "", nil
 }
 
 func hasOID(list []asn1.ObjectIdentifier, oid asn1.ObjectIdentifier) bool {

@@ -300,7 +300,12 @@ func marshalSIA(ads []jsonAccessDescription) ([]byte, error) {
 }
 
 // GenerateKey makes an in-memory key of the configured KeyAlgorithm.
-func (c *CAConfig) GenerateKey() (crypto.Signer, error) { return GenerateKey(c.KeyAlgorithm) }
+func (c *CAConfig) GenerateKey() (crypto.Signer, error) {
+	if c == nil {
+		return nil, newErr("CA configuration", ErrCAConfig, "nil configuration", nil)
+	}
+	return GenerateKey(c.KeyAlgorithm)
+}
 
 // CARequest returns the IssueRequest for this CA's own certificate: the configured subject, the given key and
 // profile (RootCACertificateV1 for a root, a SubordinateCACertificate_PathLenN profile for a subordinate), the
@@ -319,6 +324,9 @@ func (c *CAConfig) NewRoot(ctx context.Context, signer crypto.Signer, notBefore 
 	if err := c.checkSigner(signer); err != nil {
 		return nil, err
 	}
+	if c.Type == "SUBORDINATE" {
+		return nil, newErr("CA configuration", ErrCAConfig, "CertificateAuthorityType SUBORDINATE cannot make a root", nil)
+	}
 	r := c.CARequest(signer.Public(), RootCACertificateV1, notBefore, validity)
 	r.SignatureAlgorithm = c.SigningAlgorithm
 	cert, err := SelfSign(ctx, signer, r)
@@ -335,6 +343,12 @@ func (c *CAConfig) NewSubordinate(ctx context.Context, parent *Issuer, signer cr
 	if err := c.checkSigner(signer); err != nil {
 		return nil, err
 	}
+	if c.Type == "ROOT" {
+		return nil, newErr("CA configuration", ErrCAConfig, "CertificateAuthorityType ROOT cannot make a subordinate", nil)
+	}
+	if parent == nil {
+		return nil, newErr("CA configuration", ErrNotIssuer, "nil parent", nil)
+	}
 	r := c.CARequest(signer.Public(), profile, time.Time{}, validity)
 	r.CRLDistributionPoints = crlDistributionPoints
 	cert, err := parent.Issue(ctx, r)
@@ -345,6 +359,9 @@ func (c *CAConfig) NewSubordinate(ctx context.Context, parent *Issuer, signer cr
 }
 
 func (c *CAConfig) checkSigner(signer crypto.Signer) error {
+	if c == nil {
+		return newErr("CA configuration", ErrCAConfig, "nil configuration", nil)
+	}
 	if signer == nil {
 		return newErr("CA configuration", ErrSignerMismatch, "nil signer", nil)
 	}

@@ -71,6 +71,9 @@ func signatureAlgorithmFields(der []byte) (outer, inner []byte, err error) {
 
 // CheckSignature verifies that signature is a valid signature over signed by c's public key under algorithm a.
 func (c *Certificate) CheckSignature(a SignatureAlgorithm, signed, signature []byte) error {
+	if c == nil {
+		return newErr("check signature", ErrBadSignature, "nil certificate", nil)
+	}
 	if err := alg.Verify(c.PublicKey, a, signed, signature); err != nil {
 		return newErr("check signature", ErrBadSignature, a.String(), err)
 	}
@@ -82,7 +85,10 @@ func (c *Certificate) CheckSignature(a SignatureAlgorithm, signed, signature []b
 // subject to be c's issuer; path validation (validity, pathLen, name constraints) is truststore's work.
 func (c *Certificate) CheckSignatureFrom(parent *Certificate) error {
 	const op = "check signature from parent"
-	if parent == nil {
+	if c == nil || c.Certificate == nil {
+		return newErr(op, ErrBadSignature, "nil certificate", nil)
+	}
+	if parent == nil || parent.Certificate == nil {
 		return newErr(op, ErrNotIssuer, "nil parent", nil)
 	}
 	if parent.Version == 3 && !parent.BasicConstraintsValid || parent.BasicConstraintsValid && !parent.IsCA {
@@ -99,6 +105,9 @@ func (c *Certificate) CheckSignatureFrom(parent *Certificate) error {
 
 // CheckSignatureFromKey verifies c's signature with a public key alone (no issuer checks): the low-level step.
 func (c *Certificate) CheckSignatureFromKey(pub crypto.PublicKey) error {
+	if c == nil || c.Certificate == nil {
+		return newErr("check certificate signature", ErrBadSignature, "nil certificate", nil)
+	}
 	if err := alg.Verify(pub, c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature); err != nil {
 		return newErr("check certificate signature", ErrBadSignature, c.SignatureAlgorithm.String(), err)
 	}

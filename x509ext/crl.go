@@ -87,7 +87,7 @@ type CRL struct {
 // keyUsage, if present, has cRLSign.
 func (i *Issuer) CreateCRL(ctx context.Context, req *CRLRequest) (*CRL, error) {
 	const op = "create CRL"
-	if i == nil || i.Certificate == nil || i.Signer == nil {
+	if i == nil || i.Certificate == nil || i.Certificate.Certificate == nil || i.Signer == nil {
 		return nil, newErr(op, ErrNotIssuer, "issuer needs a certificate and a signer", nil)
 	}
 	if req == nil {
@@ -100,7 +100,7 @@ func (i *Issuer) CreateCRL(ctx context.Context, req *CRLRequest) (*CRL, error) {
 	if ic.KeyUsage != 0 && ic.KeyUsage&x509.KeyUsageCRLSign == 0 {
 		return nil, newErr(op, ErrNotIssuer, "issuer keyUsage lacks cRLSign", nil)
 	}
-	if !alg.MatchesPublicKey(i.Signer, ic.PublicKey) {
+	if !signerMatches(i.Signer, ic.PublicKey) {
 		return nil, newErr(op, ErrSignerMismatch, "signer's public key is not the issuer certificate's", nil)
 	}
 	a, err := pickAlgorithm(op, ic.PublicKey, i.Algorithm, nil)
@@ -134,13 +134,13 @@ func (i *Issuer) CreateCRL(ctx context.Context, req *CRLRequest) (*CRL, error) {
 	if number == nil {
 		number = big.NewInt(this.Unix())
 	}
-	if number.Sign() < 0 || len(number.Bytes()) > 20 {
+	if number.Sign() < 0 || number.BitLen() > 159 { // RFC 5280 §5.2.3: at most 20 octets of DER contents
 		return nil, newErr(op, ErrInvalidRequest, "cRLNumber must be non-negative and at most 20 octets", nil)
 	}
 	seen := make(map[string]bool, len(req.Revoked))
 	for _, r := range req.Revoked {
 		switch {
-		case r.SerialNumber == nil || r.SerialNumber.Sign() <= 0 || len(r.SerialNumber.Bytes()) > 20:
+		case !validSerial(r.SerialNumber):
 			return nil, newErr(op, ErrInvalidRequest, "revoked serial number must be positive and at most 20 octets", nil)
 		case seen[string(r.SerialNumber.Bytes())]:
 			return nil, newErr(op, ErrInvalidRequest, "serial number "+r.SerialNumber.Text(16)+" listed twice", nil)
@@ -153,8 +153,9 @@ func (i *Issuer) CreateCRL(ctx context.Context, req *CRLRequest) (*CRL, error) {
 		}
 		seen[string(r.SerialNumber.Bytes())] = true
 	}
-	for _, e := range req.ExtraExtensions {
-		if len(e.Id) < 2 || len(e.Value) == 0 || e.Id.Equal(OIDExtensionAuthorityKeyID) || e.Id.Equal(OIDExtensionCRLNumber) {
+	for k, e := range req.ExtraExtensions {
+		if len(e.Id) < 2 || !isOneElement(e.Value) || e.Id.Equal(OIDExtensionAuthorityKeyID) || e.Id.Equal(OIDExtensionCRLNumber) ||
+			hasOID(req.ExtraExtensions[:k], e.Id) {
 			return nil, newErr(op, ErrInvalidRequest, "bad or duplicate CRL extension", nil)
 		}
 	}
@@ -255,7 +256,10 @@ func ParseCRL(crlDER []byte) (*CRL, error) {
 // must be a CA with cRLSign (when keyUsage is present), and the signature must verify.
 func (c *CRL) CheckSignatureFrom(issuer *Certificate) error {
 	const op = "check CRL signature"
-	if issuer == nil {
+	if c == nil || c.RevocationList == nil {
+		return newErr(op, ErrBadSignature, "nil CRL", nil)
+	}
+	if issuer == nil || issuer.Certificate == nil {
 		return newErr(op, ErrNotIssuer, "nil issuer", nil)
 	}
 	if issuer.Version == 3 && !issuer.BasicConstraintsValid || issuer.BasicConstraintsValid && !issuer.IsCA {

@@ -17,13 +17,30 @@ func CheckCSRSignature(csr *x509.CertificateRequest) (crypto.PublicKey, error) {
 }
 
 func verifyCSR(csr *x509.CertificateRequest) (crypto.PublicKey, error) {
+	if csr == nil {
+		return nil, newErr("verify CSR", ErrBadCSR, "nil CSR", nil)
+	}
+	v, err := verifyCSRDER(csr.Raw)
+	if err != nil {
+		return nil, err
+	}
+	return v.pub, nil
+}
+
+// verifiedCSR is what verifyCSRDER read from a request whose signature verified.
+type verifiedCSR struct {
+	pub  crypto.PublicKey
+	spki []byte // DER SubjectPublicKeyInfo, as signed
+}
+
+// verifyCSRDER checks the self-signature of a DER CertificationRequest (RFC 2986) and returns its key.
+func verifyCSRDER(raw []byte) (*verifiedCSR, error) {
 	const op = "verify CSR"
-	if csr == nil || len(csr.Raw) == 0 {
+	if len(raw) == 0 {
 		return nil, newErr(op, ErrBadCSR, "no CSR DER (csr.Raw)", nil)
 	}
-	s := cryptobyte.String(csr.Raw)
+	s := cryptobyte.String(raw)
 	var req, cri cryptobyte.String
-	var bits []byte
 	if !s.ReadASN1(&req, cbasn1.SEQUENCE) || !s.Empty() || !req.ReadASN1Element(&cri, cbasn1.SEQUENCE) {
 		return nil, newErr(op, ErrBadCSR, "not a DER CertificationRequest", nil)
 	}
@@ -35,7 +52,6 @@ func verifyCSR(csr *x509.CertificateRequest) (crypto.PublicKey, error) {
 	if !bs.read(&req) || !req.Empty() {
 		return nil, newErr(op, ErrBadCSR, "signature BIT STRING", nil)
 	}
-	bits = bs.bytes
 	// The SPKI inside the signed info: version, subject, subjectPKInfo, attributes.
 	body := cri
 	var inner cryptobyte.String
@@ -48,10 +64,10 @@ func verifyCSR(csr *x509.CertificateRequest) (crypto.PublicKey, error) {
 	if err != nil {
 		return nil, newErr(op, ErrBadCSR, "subject public key", err)
 	}
-	if err := alg.Verify(pub, a, cri, bits); err != nil {
+	if err := alg.Verify(pub, a, cri, bs.bytes); err != nil {
 		return nil, newErr(op, ErrBadCSR, "signature does not verify", err)
 	}
-	return pub, nil
+	return &verifiedCSR{pub: pub, spki: spki}, nil
 }
 
 type cryptobyteBitString struct{ bytes []byte }

@@ -7,6 +7,7 @@ import (
 	"encoding/asn1"
 	"net"
 	"net/url"
+	"unicode/utf8"
 
 	"github.com/pkikit/pkikit/internal/der"
 	"golang.org/x/crypto/cryptobyte"
@@ -266,9 +267,18 @@ func marshalAIA(ocsp, caIssuers []string) ([]byte, error) {
 }
 
 func marshalCertificatePolicies(ps []CertificatePolicy) ([]byte, error) {
-	for _, p := range ps {
+	for i, p := range ps {
 		if len(p.ID) < 2 {
 			return nil, newErr("certificate policies", ErrInvalidRequest, "policy without an OID", nil)
+		}
+		for _, q := range ps[:i] {
+			if q.ID.Equal(p.ID) {
+				// RFC 5280 §4.2.1.4: a policy OID MUST NOT appear more than once.
+				return nil, newErr("certificate policies", ErrInvalidRequest, "policy "+p.ID.String()+" listed twice", nil)
+			}
+		}
+		if !utf8.ValidString(p.UserNotice) {
+			return nil, newErr("certificate policies", ErrInvalidRequest, "user notice is not UTF-8", nil)
 		}
 		if p.CPSURI != "" {
 			if err := checkIA5("certificate policies", "CPS URI", p.CPSURI); err != nil {

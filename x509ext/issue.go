@@ -145,7 +145,7 @@ func (i *Issuer) Issue(ctx context.Context, req *IssueRequest) (*Certificate, er
 		return nil, newErr(op, ErrNotIssuer, "issuer keyUsage lacks keyCertSign", nil)
 	}
 	// MatchesPublicKey avoids Public() for in-memory ML-DSA keys (circl recomputes the public key each time).
-	if !alg.MatchesPublicKey(i.Signer, ic.PublicKey) {
+	if !signerMatches(i.Signer, ic.PublicKey) {
 		return nil, newErr(op, ErrSignerMismatch, "signer's public key is not the issuer certificate's", nil)
 	}
 	a, err := pickAlgorithm(op, ic.PublicKey, i.Algorithm, req)

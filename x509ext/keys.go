@@ -2,6 +2,7 @@ package x509ext
 
 import (
 	"crypto"
+	"errors"
 
 	"github.com/pkikit/pkikit/internal/alg"
 )
@@ -57,30 +58,75 @@ const (
 )
 
 // GenerateKey makes a private key in memory (ML-DSA keys are circl's and keep their seed).
-func GenerateKey(k KeyAlgorithm) (crypto.Signer, error) { return alg.GenerateKey(k) }
+func GenerateKey(k KeyAlgorithm) (crypto.Signer, error) {
+	key, err := alg.GenerateKey(k)
+	if err != nil {
+		return nil, keyErr("generate key", err)
+	}
+	return key, nil
+}
 
 // KeyAlgorithmOf returns the type of a public or private key.
-func KeyAlgorithmOf(key any) (KeyAlgorithm, error) { return alg.KeyTypeOf(key) }
+func KeyAlgorithmOf(key any) (KeyAlgorithm, error) {
+	kt, err := alg.KeyTypeOf(key)
+	if err != nil {
+		return kt, keyErr("key algorithm", err)
+	}
+	return kt, nil
+}
 
 // MarshalPKIXPublicKey returns the DER SubjectPublicKeyInfo of any supported public key, ML-DSA included.
-func MarshalPKIXPublicKey(pub crypto.PublicKey) ([]byte, error) { return alg.MarshalPKIXPublicKey(pub) }
+func MarshalPKIXPublicKey(pub crypto.PublicKey) ([]byte, error) {
+	der, err := alg.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, keyErr("marshal public key", err)
+	}
+	return der, nil
+}
 
 // ParsePKIXPublicKey parses a DER SubjectPublicKeyInfo of any supported algorithm.
 func ParsePKIXPublicKey(der []byte) (crypto.PublicKey, error) {
 	pub, _, err := alg.ParsePKIXPublicKey(der)
-	return pub, err
+	if err != nil {
+		return nil, keyErr("parse public key", err)
+	}
+	return pub, nil
 }
 
 // MarshalPKCS8PrivateKey writes a private key as PKCS#8 DER (ML-DSA: the seed form).
 func MarshalPKCS8PrivateKey(key crypto.PrivateKey) ([]byte, error) {
-	return alg.MarshalPKCS8PrivateKey(key)
+	der, err := alg.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, keyErr("marshal private key", err)
+	}
+	return der, nil
 }
 
 // MarshalPKCS8PrivateKeyForm writes a private key as PKCS#8 DER with the ML-DSA form chosen.
 func MarshalPKCS8PrivateKeyForm(key crypto.PrivateKey, form MLDSAKeyForm) ([]byte, error) {
-	return alg.MarshalPKCS8PrivateKeyForm(key, form)
+	der, err := alg.MarshalPKCS8PrivateKeyForm(key, form)
+	if err != nil {
+		return nil, keyErr("marshal private key", err)
+	}
+	return der, nil
 }
 
 // ParsePKCS8PrivateKey parses a PKCS#8 private key of any supported algorithm; ML-DSA keys in all three RFC 9881
 // forms, with inconsistent keys rejected.
-func ParsePKCS8PrivateKey(der []byte) (crypto.Signer, error) { return alg.ParsePKCS8PrivateKey(der) }
+func ParsePKCS8PrivateKey(der []byte) (crypto.Signer, error) {
+	key, err := alg.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, keyErr("parse private key", err)
+	}
+	return key, nil
+}
+
+// keyErr wraps an error of the algorithm table in this package's *Error: ErrUnsupportedAlgorithm for keys and
+// algorithms outside the table, ErrMalformed otherwise. The alg error stays reachable (errors.Is / As) as the
+// cause; it never holds key material.
+func keyErr(op string, err error) error {
+	if errors.Is(err, alg.ErrUnsupportedAlgorithm) || errors.Is(err, alg.ErrUnsupportedKey) {
+		return newErr(op, ErrUnsupportedAlgorithm, "", err)
+	}
+	return newErr(op, ErrMalformed, "", err)
+}

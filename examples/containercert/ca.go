@@ -35,15 +35,6 @@ const (
 	maxDNSNames = 8
 )
 
-var (
-	// errRefused: the CA's policy refuses the request (HTTP 403).
-	errRefused = errors.New("containercert: refused by the CA's policy")
-	// errBadRequest: a request the CA cannot read (HTTP 400).
-	errBadRequest = errors.New("containercert: bad certificate request")
-	// errBusy: the CA has too many requests in flight and the caller's context ended while waiting.
-	errBusy = errors.New("containercert: CA busy")
-)
-
 // caPolicy is what the example CA allows.
 type caPolicy struct {
 	// MaxValidity bounds the requested lifetime (short-lived certificates: default 1 h).

@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -187,17 +188,24 @@ type pair struct {
 	Chain []*x509ext.Certificate // leaf first
 }
 
-// errMismatch: a key file whose public key is not the certificate's.
-var errMismatch = errors.New("containercert: key does not match certificate")
-
 // readPair reads the current key and chain of a workload directory the way a careful consumer should: resolve
 // ..data once, then read both files from that version directory, and check that the key matches the leaf.
+// A generation is removed two installs after it was current; if that happens between resolving ..data and
+// opening the files (a reader stalled for a whole renewal period), the read is retried with the new ..data.
 func readPair(dir string) (*pair, error) {
-	version, err := os.Readlink(filepath.Join(dir, dataLink))
-	if err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		version, err := os.Readlink(filepath.Join(dir, dataLink))
+		if err != nil {
+			return nil, err
+		}
+		p, err := readPairIn(filepath.Join(dir, version))
+		if errors.Is(err, fs.ErrNotExist) && attempt < 3 {
+			if now, _ := os.Readlink(filepath.Join(dir, dataLink)); now != version {
+				continue
+			}
+		}
+		return p, err
 	}
-	return readPairIn(filepath.Join(dir, version))
 }
 
 // readPairIn reads and checks key.pem and cert.pem of one version directory.

@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -35,7 +37,7 @@ type caKey struct {
 	Signer   *kmssigner.Signer
 	KeyID    string
 	Endpoint string
-	Created  bool   // KeyID was created by openCAKey
+	Created  bool // KeyID was created by openCAKey
 	Client   *awskms.Client
 	close    func() // stops the in-process KMS server, if any
 }
@@ -68,11 +70,16 @@ func openCAKey(ctx context.Context, o kmsOptions) (_ *caKey, err error) {
 		}
 		sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 		done := make(chan struct{})
+		tl := &trackingListener{Listener: ln, conns: make(map[net.Conn]struct{})}
 		go func() {
 			defer close(done)
-			srv.Serve(sctx, ln)
+			srv.Serve(sctx, tl)
 		}()
-		k.close = func() { stop(); <-done }
+		k.close = func() {
+			stop()
+			tl.closeAll()
+			<-done
+		}
 		k.Endpoint = "http://" + ln.Addr().String()
 		opts.Endpoint, opts.Region = k.Endpoint, store.Region()
 		opts.Credentials = credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")
@@ -117,4 +124,44 @@ func randomCredentials() (localkms.Credentials, error) {
 		return localkms.Credentials{}, err
 	}
 	return localkms.Credentials{AccessKeyID: "AKCC" + strings.ToUpper(hex.EncodeToString(id)), SecretAccessKey: hex.EncodeToString(secret)}, nil
+}
+
+// trackingListener remembers the connections it accepted so that closeAll can end them. The SDK dials extra
+// connections under concurrency that never carry a request, and http.Server.Shutdown (which localkms's Serve
+// calls) waits up to 5 s for such connections; closing them after Shutdown has begun ends the wait at once.
+type trackingListener struct {
+	net.Listener
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+func (l *trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	l.conns[c] = struct{}{}
+	l.mu.Unlock()
+	return &trackedConn{Conn: c, l: l}, nil
+}
+
+type trackedConn struct {
+	net.Conn
+	l *trackingListener
+}
+
+func (c *trackedConn) Close() error {
+	c.l.mu.Lock()
+	delete(c.l.conns, c.Conn)
+	c.l.mu.Unlock()
+	return c.Conn.Close()
+}
+
+func (l *trackingListener) closeAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.conns {
+		c.Close()
+	}
 }

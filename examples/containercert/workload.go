@@ -24,7 +24,7 @@ type workload struct {
 	Dir      string
 	DNSNames []string
 	Lifetime time.Duration
-	CAURL    string            // http://host:port of the CA service
+	CAURL    string               // http://host:port of the CA service
 	Root     *x509ext.Certificate // the CA certificate the issued chain must verify to
 	KeyAlg   x509ext.KeyAlgorithm // zero: ECDSA P-256
 	HTTP     *http.Client         // nil: http.DefaultClient
@@ -34,28 +34,6 @@ type workload struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Logf reports progress; nil is silent.
 	Logf func(format string, args ...any)
-}
-
-// caHTTPError is a non-success answer of the CA service; it unwraps to errRefused (403) or errBadRequest (400).
-type caHTTPError struct {
-	Status  int
-	Message string
-}
-
-func (e *caHTTPError) Error() string {
-	return fmt.Sprintf("containercert: CA answered %d %s: %s", e.Status, http.StatusText(e.Status), e.Message)
-}
-
-func (e *caHTTPError) Unwrap() error {
-	switch e.Status {
-	case http.StatusForbidden:
-		return errRefused
-	case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
-		return errBadRequest
-	case http.StatusServiceUnavailable:
-		return errBusy
-	}
-	return nil
 }
 
 func (w *workload) now() time.Time {
@@ -147,6 +125,9 @@ func (w *workload) request(ctx context.Context, csrDER []byte) ([]*x509ext.Certi
 // check refuses a chain that does not hold our key, our names, the lifetime asked for, or that does not verify
 // to Root. It never trusts the CA certificate the response carries: Root comes from configuration.
 func (w *workload) check(key crypto.Signer, chain []*x509ext.Certificate) error {
+	if len(chain) < 2 || !bytes.Equal(chain[len(chain)-1].Raw, w.Root.Raw) {
+		return errors.New("issued certificate: the chain does not end at the configured CA certificate")
+	}
 	leaf := chain[0]
 	if !publicKeysEqual(key.Public(), leaf.PublicKey) {
 		return fmt.Errorf("issued certificate: %w", errMismatch)
@@ -161,9 +142,6 @@ func (w *workload) check(key crypto.Signer, chain []*x509ext.Certificate) error 
 		}); err != nil {
 			return fmt.Errorf("issued certificate: %w", err)
 		}
-	}
-	if len(chain) < 2 || !bytes.Equal(chain[len(chain)-1].Raw, w.Root.Raw) {
-		return errors.New("issued certificate: the chain does not end at the configured CA certificate")
 	}
 	return nil
 }

@@ -28,6 +28,18 @@ var (
 	ErrInvalidOptions = errors.New("localkms: invalid options")
 	// ErrNotLoopback: the server was asked to listen on a non-loopback address without AllowNonLoopbackUnsafe.
 	ErrNotLoopback = errors.New("localkms: refusing to listen on a non-loopback address")
+	// ErrNotExportable: ExportKey on a key not created with Exportable (the error also carries the
+	// *kmssigner.APIError with CodeKeyNotExportable, the name a client sees over HTTP).
+	ErrNotExportable = errors.New("localkms: key is not exportable")
+	// ErrWrongPKCS8Passphrase: an encrypted PKCS#8 key does not decrypt under the passphrase (or was corrupted).
+	ErrWrongPKCS8Passphrase = errors.New("localkms: wrong passphrase for the encrypted private key (or corrupted data)")
+	// ErrMalformedPKCS8: an encrypted PKCS#8 key (or the key inside) that does not parse.
+	ErrMalformedPKCS8 = errors.New("localkms: malformed encrypted PKCS#8 private key")
+	// ErrUnsupportedPKCS8: an encrypted PKCS#8 key with algorithms or work factors this package does not accept.
+	ErrUnsupportedPKCS8 = errors.New("localkms: unsupported encrypted PKCS#8 algorithm or parameters")
+	// ErrAudit: writing or reading the audit log failed. An operation whose audit record cannot be written
+	// fails (KMSInternalException) and returns nothing.
+	ErrAudit = errors.New("localkms: audit log failed")
 )
 
 // Error is the typed error of the key store: operation, file (never key material), sentinel and cause.
@@ -89,6 +101,9 @@ const (
 	CodeInvalidSignatureRequest = "InvalidSignatureException"
 	CodeUnrecognizedClient      = "UnrecognizedClientException"
 	CodeAccessDenied            = "AccessDeniedException"
+	// CodeKeyNotExportable is pkikit's own error name (not AWS KMS's): ExportKey on a key created without
+	// Exportable.
+	CodeKeyNotExportable = "PkikitKeyNotExportableException"
 )
 
 // httpStatus is the status AWS answers with for an error name (400 unless listed).

@@ -44,6 +44,11 @@ type Options struct {
 	Now func() time.Time
 	// Faults injects failures for tests; it can be changed later with SetFaults.
 	Faults Faults
+	// Audit configures the audit log (fsync policy, in-process caller name, memory bound).
+	Audit AuditOptions
+	// WeakExportKDFUnsafe lets ExportKey use PBKDF2 iteration counts and scrypt costs below the defaults (tests
+	// only: a weak KDF makes an exported key's passphrase cheap to guess).
+	WeakExportKDFUnsafe bool
 }
 
 // KMS is an embedded key-management service with AWS KMS's operations for asymmetric signing keys. It
@@ -60,6 +65,10 @@ type KMS struct {
 
 	faults     faultState
 	nextExpiry atomic.Int64 // earliest DeletionDate (Unix ms) of a key pending deletion; MaxInt64 if none
+
+	audit       *auditLog
+	auditCaller string
+	weakExport  bool
 }
 
 var _ kmssigner.Client = (*KMS)(nil)
@@ -89,6 +98,7 @@ func Open(dir string, opts *Options) (*KMS, error) {
 		return nil, err
 	}
 	k.st, k.region, k.account = st, st.header.Region, st.header.AccountID
+	k.setupAudit(dir, opts.Audit)
 	ids, err := st.listKeyIDs()
 	if err != nil {
 		return nil, err
@@ -123,12 +133,14 @@ func NewMemory(opts *Options) *KMS {
 	if opts == nil {
 		opts = &Options{}
 	}
-	return newKMS(opts)
+	k := newKMS(opts)
+	k.setupAudit("", opts.Audit)
+	return k
 }
 
 func newKMS(opts *Options) *KMS {
 	k := &KMS{region: opts.Region, account: opts.AccountID, now: opts.Now,
-		keys: map[string]*key{}, aliases: map[string]aliasRecord{}}
+		keys: map[string]*key{}, aliases: map[string]aliasRecord{}, weakExport: opts.WeakExportKDFUnsafe}
 	if k.region == "" {
 		k.region = "us-east-1"
 	}
@@ -329,6 +341,7 @@ func (k *KMS) purgeExpired() {
 	}
 	k.nextExpiry.Store(next)
 	for _, id := range expired {
+		k.record(context.Background(), "DeleteKey", id, "pending window ended", nil)
 		delete(k.keys, id)
 		if k.st != nil {
 			k.st.removeKey(id)
@@ -359,7 +372,7 @@ func (k *KMS) metadataLocked(kk *key) *KeyMetadata {
 		AWSAccountId: k.account, Arn: k.keyARN(m.KeyID), CreationDate: epoch(time.UnixMilli(m.CreationDate)),
 		CustomerMasterKeySpec: m.KeySpec, Description: m.Description, Enabled: m.KeyState == KeyStateEnabled,
 		KeyId: m.KeyID, KeyManager: "CUSTOMER", KeySpec: m.KeySpec, KeyState: m.KeyState, KeyUsage: m.KeyUsage,
-		Origin: "AWS_KMS", SigningAlgorithms: signingAlgorithms(kk.kt),
+		Origin: "AWS_KMS", SigningAlgorithms: signingAlgorithms(kk.kt), Exportable: m.Exportable,
 	}
 	if m.KeyState == KeyStatePendingDeletion {
 		d := epoch(time.UnixMilli(m.DeletionDate))
@@ -376,6 +389,24 @@ func (k *KMS) CreateKey(ctx context.Context, in *CreateKeyInput) (*CreateKeyOutp
 	if err := k.fault(ctx, "CreateKey"); err != nil {
 		return nil, err
 	}
+	out, err := k.createKey(in)
+	id, detail := "", ""
+	if in != nil {
+		detail = quoteRef(in.KeySpec + in.CustomerMasterKeySpec)
+		if in.Exportable {
+			detail += " exportable"
+		}
+	}
+	if out != nil {
+		id = out.KeyMetadata.KeyId
+	}
+	if rerr := k.record(ctx, "CreateKey", id, detail, err); rerr != nil {
+		return nil, rerr
+	}
+	return out, err
+}
+
+func (k *KMS) createKey(in *CreateKeyInput) (*CreateKeyOutput, error) {
 	if in == nil {
 		in = &CreateKeyInput{}
 	}
@@ -410,7 +441,7 @@ func (k *KMS) CreateKey(ctx context.Context, in *CreateKeyInput) (*CreateKeyOutp
 		return nil, apiErr(CodeInternal, "key generation failed")
 	}
 	meta := keyMeta{KeyID: newKeyID(), KeySpec: spec, KeyUsage: in.KeyUsage, Description: in.Description,
-		CreationDate: k.now().UnixMilli(), KeyState: KeyStateEnabled}
+		CreationDate: k.now().UnixMilli(), KeyState: KeyStateEnabled, Exportable: in.Exportable}
 	kk, err := newKey(meta, signer)
 	if err != nil {
 		return nil, apiErr(CodeInternal, "key setup failed")
@@ -440,6 +471,18 @@ func (k *KMS) CreateAlias(ctx context.Context, in *CreateAliasInput) (*CreateAli
 	if err := k.fault(ctx, "CreateAlias"); err != nil {
 		return nil, err
 	}
+	out, err := k.createAlias(in)
+	ref, detail := "", ""
+	if in != nil {
+		ref, detail = in.TargetKeyId, quoteRef(in.AliasName)
+	}
+	if rerr := k.record(ctx, "CreateAlias", k.keyIDOf(ref), detail, err); rerr != nil {
+		return nil, rerr
+	}
+	return out, err
+}
+
+func (k *KMS) createAlias(in *CreateAliasInput) (*CreateAliasOutput, error) {
 	if in == nil || in.AliasName == "" || in.TargetKeyId == "" {
 		return nil, apiErr(CodeValidation, "AliasName and TargetKeyId are required")
 	}
@@ -629,6 +672,14 @@ func (k *KMS) getPublicKey(ctx context.Context, in *GetPublicKeyInput) (*GetPubl
 	if err := k.fault(ctx, "GetPublicKey"); err != nil {
 		return nil, err
 	}
+	out, err := k.getPublicKeyLocked(in)
+	if rerr := k.record(ctx, "GetPublicKey", k.keyIDOf(in.KeyId), "", err); rerr != nil {
+		return nil, rerr
+	}
+	return out, err
+}
+
+func (k *KMS) getPublicKeyLocked(in *GetPublicKeyInput) (*GetPublicKeyOutput, error) {
 	k.purgeExpired()
 	k.mu.RLock()
 	defer k.mu.RUnlock()
@@ -654,10 +705,27 @@ func (k *KMS) Sign(ctx context.Context, req *kmssigner.SignRequest) ([]byte, err
 	return sig, err
 }
 
-func (k *KMS) sign(ctx context.Context, req *kmssigner.SignRequest) (sig []byte, arn string, err error) {
+func (k *KMS) sign(ctx context.Context, req *kmssigner.SignRequest) ([]byte, string, error) {
 	if err := k.fault(ctx, "Sign"); err != nil {
 		return nil, "", err
 	}
+	sig, arn, err := k.signKey(req)
+	var id, detail string
+	if arn != "" {
+		_, id, _ = strings.Cut(arn, ":key/")
+	} else if req != nil {
+		id = k.keyIDOf(req.KeyID)
+	}
+	if req != nil {
+		detail = quoteRef(req.SigningAlgorithm) + " " + quoteRef(req.MessageType)
+	}
+	if rerr := k.record(ctx, "Sign", id, detail, err); rerr != nil {
+		return nil, "", rerr
+	}
+	return sig, arn, err
+}
+
+func (k *KMS) signKey(req *kmssigner.SignRequest) (sig []byte, arn string, err error) {
 	if req == nil {
 		return nil, "", apiErr(CodeValidation, "empty request")
 	}
@@ -769,6 +837,14 @@ func (k *KMS) Verify(ctx context.Context, in *VerifyInput) (*VerifyOutput, error
 	if in == nil {
 		in = &VerifyInput{}
 	}
+	out, err := k.verify(in)
+	if rerr := k.record(ctx, "Verify", k.keyIDOf(in.KeyId), quoteRef(in.SigningAlgorithm)+" "+quoteRef(in.MessageType), err); rerr != nil {
+		return nil, rerr
+	}
+	return out, err
+}
+
+func (k *KMS) verify(in *VerifyInput) (*VerifyOutput, error) {
 	if in.DryRun {
 		return nil, apiErr(CodeDryRun, "The request would have succeeded, but the DryRun option is set.")
 	}
@@ -813,6 +889,14 @@ func (k *KMS) ScheduleKeyDeletion(ctx context.Context, in *ScheduleKeyDeletionIn
 	if in == nil {
 		in = &ScheduleKeyDeletionInput{}
 	}
+	out, err := k.scheduleKeyDeletion(in)
+	if rerr := k.record(ctx, "ScheduleKeyDeletion", k.keyIDOf(in.KeyId), fmt.Sprintf("PendingWindowInDays=%d", in.PendingWindowInDays), err); rerr != nil {
+		return nil, rerr
+	}
+	return out, err
+}
+
+func (k *KMS) scheduleKeyDeletion(in *ScheduleKeyDeletionInput) (*ScheduleKeyDeletionOutput, error) {
 	days := in.PendingWindowInDays
 	if days == 0 {
 		days = 30
@@ -852,4 +936,14 @@ func (k *KMS) ScheduleKeyDeletion(ctx context.Context, in *ScheduleKeyDeletionIn
 	k.noteExpiry(meta.DeletionDate)
 	d := epoch(time.UnixMilli(meta.DeletionDate))
 	return &ScheduleKeyDeletionOutput{KeyId: k.keyARN(meta.KeyID), DeletionDate: &d, KeyState: meta.KeyState, PendingWindowInDays: days}, nil
+}
+
+// keyIDOf returns the key id a reference names, or the reference itself when it names no key (for the audit log).
+func (k *KMS) keyIDOf(ref string) string {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if kk, aerr := k.resolveLocked(ref); aerr == nil {
+		return kk.meta.KeyID
+	}
+	return ref
 }

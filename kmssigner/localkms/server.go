@@ -37,12 +37,18 @@ type ServerOptions struct {
 	MaxClockSkew time.Duration
 	// MaxBodySize bounds request bodies; default 64 KiB.
 	MaxBodySize int64
+	// AllowExportKeyUnsafe serves TrentService.PkikitExportKey (pkikit's extension): exportable keys leave the
+	// KMS over the network, encrypted under the passphrase the request carries in its body (in clear on plain
+	// HTTP). Off by default: the operation is then UnknownOperationException.
+	AllowExportKeyUnsafe bool
 }
 
 // Server serves a KMS over the AWS KMS JSON 1.1 protocol (POST /, X-Amz-Target: TrentService.<Op>,
 // Content-Type: application/x-amz-json-1.1, AWS SigV4), so AWS SDKs and the AWS CLI work against it with a
 // custom endpoint. Errors are AWS error JSON ({"__type": "NotFoundException", "message": ...}) with AWS's HTTP
-// status. It implements http.Handler.
+// status. It implements http.Handler. Besides AWS's operations it serves pkikit's PkikitSetCertificateChain and,
+// with AllowExportKeyUnsafe, PkikitExportKey. The audit log records the SigV4 access key id as the caller
+// ("anonymous" with AllowUnauthenticatedUnsafe).
 type Server struct {
 	kms   *KMS
 	creds map[string]string
@@ -155,18 +161,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr(CodeValidation, "request body too large or unreadable"))
 		return
 	}
+	caller := "anonymous"
 	if !s.opts.AllowUnauthenticatedUnsafe {
-		if aerr := s.authenticate(r, body); aerr != nil {
+		akid, aerr := s.authenticate(r, body)
+		if aerr != nil {
 			writeError(w, aerr)
 			return
 		}
+		caller = akid
 	}
 	op, aerr := operationOf(r.Header.Get("X-Amz-Target"), r.Header.Get("Content-Type"))
 	if aerr != nil {
 		writeError(w, aerr)
 		return
 	}
-	ctx := r.Context()
+	if op == "PkikitExportKey" && !s.opts.AllowExportKeyUnsafe {
+		writeError(w, apiErr(CodeUnknownOperation, "PkikitExportKey is not enabled on this server"))
+		return
+	}
+	ctx := WithCaller(r.Context(), caller)
 	if a, ok := parseAttempt(r.Header.Get("Amz-Sdk-Request")); ok {
 		ctx = withAttempt(ctx, a)
 	}
@@ -230,6 +243,10 @@ func decodeRequest(op string, body []byte) (any, *kmssigner.APIError) {
 		in = &VerifyInput{}
 	case "ScheduleKeyDeletion":
 		in = &ScheduleKeyDeletionInput{}
+	case "PkikitSetCertificateChain":
+		in = &SetCertificateChainInput{}
+	case "PkikitExportKey":
+		in = &ExportKeyInput{}
 	default:
 		return nil, apiErr(CodeUnknownOperation, "operation "+quoteRef(op)+" is not supported")
 	}
@@ -274,6 +291,10 @@ func (s *Server) dispatch(ctx context.Context, op string, body []byte) (any, err
 		return k.Verify(ctx, in)
 	case *ScheduleKeyDeletionInput:
 		return k.ScheduleKeyDeletion(ctx, in)
+	case *SetCertificateChainInput:
+		return k.SetCertificateChain(ctx, in)
+	case *ExportKeyInput:
+		return k.ExportKey(ctx, in)
 	}
 	return nil, apiErr(CodeUnknownOperation, "operation not supported")
 }
@@ -338,40 +359,40 @@ func parseAuthorization(h string) (*sigV4Auth, *kmssigner.APIError) {
 }
 
 // authenticate checks the request's AWS Signature Version 4 against the configured credentials.
-func (s *Server) authenticate(r *http.Request, body []byte) *kmssigner.APIError {
+func (s *Server) authenticate(r *http.Request, body []byte) (string, *kmssigner.APIError) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return apiErr(CodeMissingAuthToken, "Missing Authentication Token")
+		return "", apiErr(CodeMissingAuthToken, "Missing Authentication Token")
 	}
 	a, aerr := parseAuthorization(h)
 	if aerr != nil {
-		return aerr
+		return "", aerr
 	}
 	secret, ok := s.creds[a.AccessKeyID]
 	if !ok {
-		return apiErr(CodeUnrecognizedClient, "The security token included in the request is invalid.")
+		return "", apiErr(CodeUnrecognizedClient, "The security token included in the request is invalid.")
 	}
 	amzDate := r.Header.Get("X-Amz-Date")
 	t, err := time.Parse("20060102T150405Z", amzDate)
 	if err != nil || amzDate[:8] != a.Date {
-		return apiErr(CodeIncompleteSignature, "X-Amz-Date missing or inconsistent with the credential scope")
+		return "", apiErr(CodeIncompleteSignature, "X-Amz-Date missing or inconsistent with the credential scope")
 	}
 	if d := s.kms.now().Sub(t); d > s.opts.MaxClockSkew || d < -s.opts.MaxClockSkew {
-		return apiErr(CodeInvalidSignatureRequest, "Signature expired: request time is too far from the server's time")
+		return "", apiErr(CodeInvalidSignatureRequest, "Signature expired: request time is too far from the server's time")
 	}
 	if a.Service != "kms" || a.Region != s.kms.region {
-		return apiErr(CodeInvalidSignatureRequest, "Credential should be scoped to region "+s.kms.region+" and service kms")
+		return "", apiErr(CodeInvalidSignatureRequest, "Credential should be scoped to region "+s.kms.region+" and service kms")
 	}
 	for _, need := range []string{"host", "x-amz-date", "x-amz-target"} {
 		if !contains(a.SignedHeaders, need) {
-			return apiErr(CodeInvalidSignatureRequest, "SignedHeaders must include "+need)
+			return "", apiErr(CodeInvalidSignatureRequest, "SignedHeaders must include "+need)
 		}
 	}
 	want := signV4(secret, a, amzDate, canonicalRequest(r, a.SignedHeaders, body))
 	if !hmac.Equal(want, a.Signature) {
-		return apiErr(CodeInvalidSignatureRequest, "The request signature we calculated does not match the signature you provided.")
+		return "", apiErr(CodeInvalidSignatureRequest, "The request signature we calculated does not match the signature you provided.")
 	}
-	return nil
+	return a.AccessKeyID, nil
 }
 
 func contains(list []string, s string) bool {

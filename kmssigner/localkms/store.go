@@ -85,6 +85,10 @@ type keyMeta struct {
 	DeletionDate        int64  `json:"deletionDate,omitempty"`
 	PendingWindowInDays int32  `json:"pendingWindowInDays,omitempty"`
 	PublicKey           []byte `json:"publicKey"` // DER SPKI
+	// Exportable and the certificate chain (DER, leaf first) are pkikit extensions; absent (omitted) in files
+	// written before them, so those files' additional data is unchanged.
+	Exportable       bool     `json:"exportable,omitempty"`
+	CertificateChain [][]byte `json:"certificateChain,omitempty"`
 }
 
 type keyFile struct {

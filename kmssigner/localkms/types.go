@@ -47,6 +47,11 @@ type CreateKeyInput struct {
 	CustomKeyStoreId               string `json:",omitempty"`
 	XksKeyId                       string `json:",omitempty"`
 	Tags                           []Tag  `json:",omitempty"`
+
+	// Exportable is pkikit's extension, not part of AWS KMS (JSON "PkikitExportable"; the AWS SDKs cannot send
+	// it): the key may leave the KMS through ExportKey, encrypted under a passphrase. Default false, and fixed
+	// at creation: it is bound into the key file's authenticated data, so editing the file cannot set it.
+	Exportable bool `json:"PkikitExportable,omitempty"`
 }
 
 // KeyMetadata describes a key (CreateKey, DescribeKey).
@@ -67,6 +72,9 @@ type KeyMetadata struct {
 	Origin                      string
 	PendingDeletionWindowInDays *int32 `json:",omitempty"`
 	SigningAlgorithms           []string
+
+	// Exportable is pkikit's extension (JSON "PkikitExportable"): the key was created exportable.
+	Exportable bool `json:"PkikitExportable,omitempty"`
 }
 
 // CreateKeyOutput is the CreateKey response.
