@@ -199,7 +199,11 @@ func VerifyIssuerSigned(b []byte, opts VerifyOptions) (*DocumentResult, error) {
 }
 
 func verifyDocument(docType string, is *IssuerSigned, dev *DeviceSigned, opts VerifyOptions) *DocumentResult {
-	d := &DocumentResult{DocType: docType, Elements: map[string]map[string]any{}}
+	n := 0
+	for _, items := range is.NameSpaces {
+		n += len(items)
+	}
+	d := &DocumentResult{DocType: docType, Elements: make(map[string]map[string]any, len(is.NameSpaces)), Checks: make([]Check, 0, 16+n)}
 	now := opts.Time
 	if now.IsZero() {
 		now = time.Now()
@@ -338,9 +342,10 @@ func verifyDocument(docType string, is *IssuerSigned, dev *DeviceSigned, opts Ve
 		h = hnew()
 	}
 	for _, ns := range sortedKeys(is.NameSpaces) {
-		seenID := map[uint64]bool{}
-		seenName := map[string]bool{}
-		for _, it := range is.NameSpaces[ns] {
+		items := is.NameSpaces[ns]
+		seenID := make(map[uint64]bool, len(items))
+		seenName := make(map[string]bool, len(items))
+		for _, it := range items {
 			name := "element " + ns + "/" + it.ElementIdentifier
 			if seenID[it.DigestID] || seenName[it.ElementIdentifier] {
 				d.fail(name, newErr("verify element", ErrDuplicateElement, fmt.Sprintf("digest ID %d", it.DigestID), nil))
@@ -353,7 +358,7 @@ func verifyDocument(docType string, is *IssuerSigned, dev *DeviceSigned, opts Ve
 			}
 			d.pass(name, "digest ID "+strconv.FormatUint(it.DigestID, 10))
 			if d.Elements[ns] == nil {
-				d.Elements[ns] = map[string]any{}
+				d.Elements[ns] = make(map[string]any, len(items))
 			}
 			d.Elements[ns][it.ElementIdentifier] = it.ElementValue
 		}

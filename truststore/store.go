@@ -400,6 +400,20 @@ func (s *Store) hashLocked(a, b []byte) uint64 {
 	return h.Sum64()
 }
 
+// ownsLocked reports whether b is the Raw of a certificate in the parse cache: the store made that copy itself
+// (ParseCertificate clones its input), so it cannot change under the cache and need not be copied again.
+func (s *Store) ownsLocked(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range s.parsed[s.hashLocked(b, nil)] {
+		if len(c.Raw) == len(b) && &c.Raw[0] == &b[0] {
+			return true
+		}
+	}
+	return false
+}
+
 // appendBounded appends v to a cache bucket, dropping the oldest entry when the bucket is full.
 func appendBounded[T any](bucket []T, v T) []T {
 	if len(bucket) >= maxBucket {
@@ -436,12 +450,12 @@ func (s *Store) rememberSig(key uint64, signed, issuerSPKI []byte) {
 	if len(signed) > maxCachedSigned {
 		return // a large CRL: re-verifying it costs a hash and one verification, copying it costs memory
 	}
-	buf := make([]byte, len(signed)+len(issuerSPKI))
-	copy(buf, signed)
-	copy(buf[len(signed):], issuerSPKI)
-	signed, issuerSPKI = buf[:len(signed):len(signed)], buf[len(signed):]
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
+	if !s.ownsLocked(signed) {
+		signed = bytes.Clone(signed)
+	}
+	issuerSPKI = bytes.Clone(issuerSPKI)
 	if s.sigOK == nil || len(s.sigOK) >= s.cacheLimit() {
 		s.sigOK = map[uint64][]sigEntry{}
 	}
