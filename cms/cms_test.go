@@ -270,6 +270,7 @@ func withDigestUnsafe(t testing.TB, s *Signer, d Digest) *Signer {
 	v = appendHeader(v, 0xa1, len(sigContent))
 	v = append(v, sigContent...)
 	c.algProtAttr = appendAttribute(nil, derOIDAlgorithmProtection, v)
+	c.prepare()
 	return &c
 }
 

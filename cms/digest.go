@@ -7,6 +7,9 @@ import (
 	"crypto/sha512"
 	"encoding/asn1"
 	"hash"
+	"io"
+	"strings"
+	"sync"
 
 	"github.com/pkikit/pkikit/internal/alg"
 	"golang.org/x/crypto/cryptobyte"
@@ -151,12 +154,16 @@ func parseDigestAlgorithm(aid cryptobyte.String) (Digest, bool) {
 	return 0, false
 }
 
-// digester computes one digest over streamed content.
+// digester computes one digest over streamed content. Digesters are pooled per algorithm: Sign and Verify
+// allocate no hash state.
 type digester struct {
 	d     Digest
 	h     hash.Hash
 	shake *sha3.SHAKE
+	out   [64]byte
 }
+
+var digesterPools [numDigests]sync.Pool
 
 func newDigester(d Digest) *digester {
 	switch d {
@@ -180,6 +187,24 @@ func newDigester(d Digest) *digester {
 	return nil
 }
 
+// getDigester returns a fresh digester for d (a valid digest) from the pool.
+func getDigester(d Digest) *digester {
+	if g, ok := digesterPools[d].Get().(*digester); ok {
+		return g
+	}
+	return newDigester(d)
+}
+
+// release resets g and returns it to the pool.
+func (g *digester) release() {
+	if g.h != nil {
+		g.h.Reset()
+	} else {
+		g.shake.Reset()
+	}
+	digesterPools[g.d].Put(g)
+}
+
 func (g *digester) Write(p []byte) (int, error) {
 	if g.h != nil {
 		return g.h.Write(p)
@@ -187,11 +212,86 @@ func (g *digester) Write(p []byte) (int, error) {
 	return g.shake.Write(p)
 }
 
+// sum finishes the digest into g.out and returns it (valid until g is released).
 func (g *digester) sum() []byte {
 	if g.h != nil {
-		return g.h.Sum(make([]byte, 0, 64))
+		return g.h.Sum(g.out[:0])
 	}
-	out := make([]byte, g.d.Size())
+	out := g.out[:g.d.Size()]
 	g.shake.Read(out)
 	return out
+}
+
+// digestSet digests one content with each distinct digest algorithm added.
+type digestSet struct {
+	g [numDigests]*digester
+	n int
+	w [numDigests]io.Writer
+}
+
+// add adds d (ignored when invalid or already there).
+func (s *digestSet) add(d Digest) {
+	if d.valid() && s.g[d] == nil {
+		s.g[d] = getDigester(d)
+		s.w[s.n] = s.g[d]
+		s.n++
+	}
+}
+
+// writer returns the writer that feeds every digest of the set (io.Discard when the set is empty).
+func (s *digestSet) writer() io.Writer {
+	switch s.n {
+	case 0:
+		return io.Discard
+	case 1:
+		return s.w[0]
+	}
+	return io.MultiWriter(s.w[:s.n]...)
+}
+
+// sumAll stores each digest of the set in sums (indexed by Digest) and releases the digesters.
+func (s *digestSet) sumAll(sums *[numDigests][64]byte) {
+	for d, g := range s.g {
+		if g != nil {
+			copy(sums[d][:], g.sum())
+			g.release()
+			s.g[d] = nil
+		}
+	}
+}
+
+var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// copyContent writes all of r to w. In-memory readers write themselves in one call; any other reader (files,
+// pipes, network) is read in 256 KiB chunks from a pooled buffer — not through its WriteTo, which for an
+// *os.File copies in 32 KiB chunks.
+func copyContent(w io.Writer, r io.Reader) error {
+	switch r := r.(type) {
+	case *bytes.Reader:
+		_, err := r.WriteTo(w)
+		return err
+	case *bytes.Buffer:
+		_, err := r.WriteTo(w)
+		return err
+	case *strings.Reader:
+		_, err := r.WriteTo(w)
+		return err
+	}
+	bp := copyBufPool.Get().(*[]byte)
+	defer copyBufPool.Put(bp)
+	buf := *bp
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }

@@ -94,6 +94,8 @@ type SignerInfo struct {
 	ProtectedSignatureAlg x509ext.SignatureAlgorithm
 	// Err is why this SignerInfo cannot verify, found while parsing (unsupported algorithm, bad attributes).
 	Err error
+
+	rawSerial []byte // the serial number's INTEGER content octets (DER, minimal)
 }
 
 // Parse parses a CMS ContentInfo holding a SignedData, given as DER, BER (normalised to DER first, within the
@@ -144,7 +146,11 @@ func parseDER(der []byte, o *ParseOptions) (*SignedData, error) {
 	if !ci.ReadASN1(&explicit, tagExplicit0) || !ci.Empty() || !explicit.ReadASN1(&sdSeq, cbasn1.SEQUENCE) || !explicit.Empty() {
 		return nil, malformed("bad ContentInfo content")
 	}
-	sd := &SignedData{Raw: der}
+	a := new(parseArena) // one allocation for the usual SignedData: one SignerInfo, a few certificates
+	sd := &a.sd
+	sd.Raw = der
+	sd.RawCertificates = a.certs[:0]
+	sd.SignerInfos = a.infos[:0]
 	var version int64
 	var digestAlgs, encap cryptobyte.String
 	if !sdSeq.ReadASN1Int64WithTag(&version, cbasn1.INTEGER) || !sdSeq.ReadASN1(&digestAlgs, cbasn1.SET) ||
@@ -206,8 +212,15 @@ func parseDER(der []byte, o *ParseOptions) (*SignedData, error) {
 		if !infos.ReadASN1(&si, cbasn1.SEQUENCE) {
 			return nil, malformed("bad SignerInfo")
 		}
-		info, err := parseSignerInfo(si, len(sd.SignerInfos))
-		if err != nil {
+		var info *SignerInfo
+		if len(sd.SignerInfos) == 0 {
+			info = &a.info
+			info.SerialNumber = a.serial.SetBits(a.serialWords[:0])
+			info.RawSignedAttributes = a.attrs[:0]
+		} else {
+			info = &SignerInfo{SerialNumber: new(big.Int)}
+		}
+		if err := parseSignerInfo(info, si, len(sd.SignerInfos)); err != nil {
 			return nil, err
 		}
 		sd.SignerInfos = append(sd.SignerInfos, info)
@@ -222,61 +235,78 @@ func parseDER(der []byte, o *ParseOptions) (*SignedData, error) {
 	return sd, nil
 }
 
+// parseArena holds, in one allocation, a SignedData with its first SignerInfo (and that one's serial number
+// and signed attributes) and the slices of its first certificates and SignerInfos.
+type parseArena struct {
+	sd          SignedData
+	info        SignerInfo
+	infos       [1]*SignerInfo
+	certs       [4][]byte
+	serial      big.Int
+	serialWords [3]big.Word // 20-octet serial numbers (RFC 5280 §4.1.2.2) on 64-bit machines
+	attrs       [320]byte
+}
+
 var tagSignedAttrs = cbasn1.Tag(0).Constructed().ContextSpecific()
 
-func parseSignerInfo(si cryptobyte.String, idx int) (*SignerInfo, error) {
+// parseSignerInfo fills info (whose SerialNumber is set, and whose RawSignedAttributes may offer a buffer).
+func parseSignerInfo(info *SignerInfo, si cryptobyte.String, idx int) error {
 	bad := func(d string) error {
 		return &Error{Op: "parse", Signer: idx, Reason: ErrMalformed, Detail: d}
 	}
-	info := &SignerInfo{}
+	serial := info.SerialNumber
+	info.SerialNumber = nil
 	var version int64
 	if !si.ReadASN1Int64WithTag(&version, cbasn1.INTEGER) {
-		return nil, bad("bad version")
+		return bad("bad version")
 	}
 	info.Version = int(version)
 	switch {
 	case si.PeekASN1Tag(cbasn1.SEQUENCE):
-		var ias cryptobyte.String
-		var issuer cryptobyte.String
-		info.SerialNumber = new(big.Int)
+		var ias, issuer, serialEl cryptobyte.String
 		if !si.ReadASN1(&ias, cbasn1.SEQUENCE) || !ias.ReadASN1Element(&issuer, cbasn1.SEQUENCE) ||
-			!ias.ReadASN1Integer(info.SerialNumber) || !ias.Empty() {
-			return nil, bad("bad issuerAndSerialNumber")
+			!ias.ReadASN1Element(&serialEl, cbasn1.INTEGER) || !ias.Empty() {
+			return bad("bad issuerAndSerialNumber")
 		}
+		info.rawSerial = serialEl[headerLen(serialEl):]
+		if !serialEl.ReadASN1Integer(serial) {
+			return bad("bad issuerAndSerialNumber")
+		}
+		info.SerialNumber = serial
 		info.RawIssuer = issuer
 		if version != 1 {
-			return nil, bad("issuerAndSerialNumber with version other than 1")
+			return bad("issuerAndSerialNumber with version other than 1")
 		}
 	case si.PeekASN1Tag(cbasn1.Tag(0).ContextSpecific()):
 		var ski cryptobyte.String
 		if !si.ReadASN1(&ski, cbasn1.Tag(0).ContextSpecific()) || len(ski) == 0 {
-			return nil, bad("bad subjectKeyIdentifier")
+			return bad("bad subjectKeyIdentifier")
 		}
 		info.SubjectKeyID = ski
 		if version != 3 {
-			return nil, bad("subjectKeyIdentifier with version other than 3")
+			return bad("subjectKeyIdentifier with version other than 3")
 		}
 	default:
-		return nil, bad("bad SignerIdentifier")
+		return bad("bad SignerIdentifier")
 	}
 	var digestAID, sigAID cryptobyte.String
 	if !si.ReadASN1Element(&digestAID, cbasn1.SEQUENCE) {
-		return nil, bad("bad digestAlgorithm")
+		return bad("bad digestAlgorithm")
 	}
 	var attrsEl cryptobyte.String
 	var hasAttrs bool
 	if si.PeekASN1Tag(tagSignedAttrs) {
 		if !si.ReadASN1Element(&attrsEl, tagSignedAttrs) {
-			return nil, bad("bad signedAttrs")
+			return bad("bad signedAttrs")
 		}
 		hasAttrs = true
 	}
 	var sig cryptobyte.String
 	if !si.ReadASN1Element(&sigAID, cbasn1.SEQUENCE) || !si.ReadASN1(&sig, cbasn1.OCTET_STRING) {
-		return nil, bad("bad signatureAlgorithm or signature")
+		return bad("bad signatureAlgorithm or signature")
 	}
 	if !si.SkipOptionalASN1(tagImplicit1) || !si.Empty() { // unsignedAttrs
-		return nil, bad("bad unsignedAttrs")
+		return bad("bad unsignedAttrs")
 	}
 	info.Signature = sig
 	if d, ok := parseDigestAlgorithm(digestAID); ok {
@@ -291,14 +321,15 @@ func parseSignerInfo(si cryptobyte.String, idx int) (*SignerInfo, error) {
 	info.SignatureAlgorithm = a
 	if !hasAttrs {
 		info.Err = firstErr(info.Err, newErr("parse", idx, ErrAttributes, "no signed attributes (cms verifies only SignerInfos with signed attributes)", nil))
-		return info, nil
+		info.RawSignedAttributes = nil
+		return nil
 	}
 	// The signature covers the DER SET OF: the same bytes, tagged 0x31.
-	info.RawSignedAttributes = append([]byte{0x31}, attrsEl[1:]...)
+	info.RawSignedAttributes = append(append(info.RawSignedAttributes[:0], 0x31), attrsEl[1:]...)
 	if err := info.parseAttributes(attrsEl, idx, digestAID, sigAID); err != nil {
 		info.Err = firstErr(info.Err, err)
 	}
-	return info, nil
+	return nil
 }
 
 func firstErr(a, b error) error {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"math/big"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/pkikit/pkikit/internal/alg"
@@ -48,8 +47,13 @@ type Signer struct {
 	sid         []byte   // SignerIdentifier element
 	digestAID   []byte   // DigestAlgorithmIdentifier
 	sigAID      []byte   // SignatureAlgorithmIdentifier
-	algProtAttr []byte   // CMSAlgorithmProtection Attribute, complete
 	certs       [][]byte // leaf then intermediates, DER
+	algProtAttr []byte   // CMSAlgorithmProtection Attribute, complete (nil: left out)
+
+	// Derived by prepare, once: the DER that does not depend on the content or the signing time.
+	siHead     []byte // SignerInfo content up to signedAttrs: version, sid, digestAlgorithm
+	mdAttrHead []byte // messageDigest Attribute up to the digest's octets
+	certsField []byte // certificates [0] IMPLICIT CertificateSet, complete (the signer's certificates)
 }
 
 // NewSigner checks that key and cert belong together and that the algorithm and digest suit the key, and
@@ -101,14 +105,7 @@ func NewSigner(key crypto.Signer, cert *x509ext.Certificate, opts *SignerOptions
 		s.sid = marshalIssuerAndSerial(cert.RawIssuer, cert.SerialNumber)
 	}
 	// CMSAlgorithmProtection ::= SEQUENCE { digestAlgorithm, signatureAlgorithm [1] IMPLICIT ... }
-	sigContent := s.sigAID[headerLen(s.sigAID):]
-	inner := len(s.digestAID) + tlvSize(len(sigContent))
-	var v []byte
-	v = appendHeader(v, 0x30, inner)
-	v = append(v, s.digestAID...)
-	v = appendHeader(v, 0xa1, len(sigContent))
-	v = append(v, sigContent...)
-	s.algProtAttr = appendAttribute(nil, derOIDAlgorithmProtection, v)
+	s.algProtAttr = marshalAlgorithmProtection(s.digestAID, s.sigAID)
 
 	s.certs = append(s.certs, cert.Raw)
 	for _, c := range opts.Intermediates {
@@ -118,9 +115,61 @@ func NewSigner(key crypto.Signer, cert *x509ext.Certificate, opts *SignerOptions
 		if isSelfSigned(c) {
 			continue
 		}
-		s.certs = append(s.certs, c.Raw)
+		s.certs = appendUnique(s.certs, c.Raw)
 	}
+	s.prepare()
 	return s, nil
+}
+
+// marshalAlgorithmProtection returns the CMSAlgorithmProtection Attribute (RFC 6211) naming the digest and
+// signature AlgorithmIdentifiers (both complete DER).
+func marshalAlgorithmProtection(digestAID, sigAID []byte) []byte {
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddBytes(derOIDAlgorithmProtection)
+		b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				b.AddBytes(digestAID)
+				// signatureAlgorithm [1] IMPLICIT SignatureAlgorithmIdentifier
+				b.AddASN1(cbasn1.Tag(1).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+					b.AddBytes(sigAID[headerLen(sigAID):])
+				})
+			})
+		})
+	})
+	return b.BytesOrPanic()
+}
+
+// prepare encodes, once per Signer, the parts of its SignerInfo and SignedData that are the same in every
+// signature: everything but the signed attributes' time and digest, and the signature.
+func (s *Signer) prepare() {
+	var b cryptobyte.Builder
+	b.AddASN1Int64(int64(s.version))
+	b.AddBytes(s.sid)
+	b.AddBytes(s.digestAID)
+	s.siHead = b.BytesOrPanic()
+
+	// messageDigest Attribute: SEQUENCE { OID, SET { OCTET STRING digest } }, cut before the digest octets.
+	size := s.digest.Size()
+	b = cryptobyte.Builder{}
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddBytes(derOIDMessageDigest)
+		b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+			b.AddASN1OctetString(make([]byte, size))
+		})
+	})
+	md := b.BytesOrPanic()
+	s.mdAttrHead = md[:len(md)-size]
+
+	certsLen := 0
+	for _, c := range s.certs {
+		certsLen += len(c)
+	}
+	s.certsField = make([]byte, 0, tlvSize(certsLen))
+	s.certsField = appendHeader(s.certsField, 0xa0, certsLen)
+	for _, c := range s.certs {
+		s.certsField = append(s.certsField, c...)
+	}
 }
 
 // Certificate returns the signer's certificate.
@@ -167,8 +216,6 @@ type SignOptions struct {
 
 const defaultMaxAttached = 64 << 20
 
-var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
-
 // Sign reads content to its end, digesting it once per distinct digest algorithm, and returns the DER
 // ContentInfo of a SignedData with one SignerInfo per signer (in order). Each signer signs the DER SET OF its
 // signed attributes — contentType, signingTime, messageDigest and CMSAlgorithmProtection (RFC 6211) — with
@@ -200,17 +247,9 @@ func Sign(ctx context.Context, content io.Reader, signers []*Signer, opts *SignO
 	}
 
 	// Digest the content, once per distinct digest algorithm.
-	var digesters [numDigests]*digester
-	var writers []io.Writer
+	var ds digestSet
 	for _, s := range signers {
-		if digesters[s.digest] == nil {
-			digesters[s.digest] = newDigester(s.digest)
-			writers = append(writers, digesters[s.digest])
-		}
-	}
-	var w io.Writer = writers[0]
-	if len(writers) > 1 {
-		w = io.MultiWriter(writers...)
+		ds.add(s.digest)
 	}
 	var attached []byte
 	if opts.Attached {
@@ -219,7 +258,7 @@ func Sign(ctx context.Context, content io.Reader, signers []*Signer, opts *SignO
 			max = defaultMaxAttached
 		}
 		var buf bytes.Buffer
-		n, err := io.Copy(io.MultiWriter(w, &buf), io.LimitReader(content, max+1))
+		n, err := io.Copy(io.MultiWriter(ds.writer(), &buf), io.LimitReader(content, max+1))
 		if err != nil {
 			return nil, newErr(op, -1, ErrContent, "reading content", err)
 		}
@@ -227,20 +266,11 @@ func Sign(ctx context.Context, content io.Reader, signers []*Signer, opts *SignO
 			return nil, newErr(op, -1, ErrTooLarge, "attached content exceeds MaxAttachedSize", nil)
 		}
 		attached = buf.Bytes()
-	} else {
-		bp := copyBufPool.Get().(*[]byte)
-		_, err := io.CopyBuffer(w, content, *bp)
-		copyBufPool.Put(bp)
-		if err != nil {
-			return nil, newErr(op, -1, ErrContent, "reading content", err)
-		}
+	} else if err := copyContent(ds.writer(), content); err != nil {
+		return nil, newErr(op, -1, ErrContent, "reading content", err)
 	}
-	var sums [numDigests][]byte
-	for d, g := range digesters {
-		if g != nil {
-			sums[d] = g.sum()
-		}
-	}
+	var sums [numDigests][64]byte
+	ds.sumAll(&sums)
 
 	signingTime := opts.Time
 	if signingTime.IsZero() && !opts.OmitSigningTime {
@@ -252,14 +282,19 @@ func Sign(ctx context.Context, content io.Reader, signers []*Signer, opts *SignO
 	} else {
 		ctAttr = appendAttribute(nil, derOIDContentType, ctOID)
 	}
+	var timeBuf [40]byte
 	var timeAttr []byte
 	if !opts.OmitSigningTime {
 		var tb [20]byte
-		timeAttr = appendAttribute(nil, derOIDSigningTime, appendTime(tb[:0], signingTime))
+		timeAttr = appendAttribute(timeBuf[:0], derOIDSigningTime, appendTime(tb[:0], signingTime))
 	}
 
 	// Each signer: signed attributes, one signature.
-	infos := make([]signerInfoParts, len(signers))
+	var infoBuf [2]signerInfoParts
+	infos := infoBuf[:0]
+	if len(signers) > len(infoBuf) {
+		infos = make([]signerInfoParts, 0, len(signers))
+	}
 	version := 1
 	if !isData {
 		version = 3
@@ -268,10 +303,7 @@ func Sign(ctx context.Context, content io.Reader, signers []*Signer, opts *SignO
 		if s.version == 3 {
 			version = 3
 		}
-		sum := sums[s.digest]
-		var mdv [2 + 64]byte
-		mdAttr := appendAttribute(make([]byte, 0, 96), derOIDMessageDigest, append(append(mdv[:0], 0x04, byte(len(sum))), sum...))
-		attrs := signedAttrsSet(ctAttr, timeAttr, mdAttr, s.algProtAttr)
+		attrs := s.signedAttrs(ctAttr, timeAttr, sums[s.digest][:s.digest.Size()])
 		sig, err := alg.Sign(ctx, s.key, s.algorithm, attrs)
 		if err != nil {
 			if ctx != nil && ctx.Err() != nil {
@@ -279,10 +311,11 @@ func Sign(ctx context.Context, content io.Reader, signers []*Signer, opts *SignO
 			}
 			return nil, newErr(op, i, ErrSign, s.algorithm.String(), err)
 		}
-		infos[i] = signerInfoParts{s: s, attrs: attrs, sig: sig}
+		infos = append(infos, signerInfoParts{s: s, attrs: attrs, sig: sig})
 	}
 
-	// Certificates to embed.
+	// Certificates to embed: the precomputed field of a lone signer, else the distinct certificates.
+	var certsField []byte // complete [0] field, when precomputed
 	var certs [][]byte
 	switch {
 	case opts.OmitCertificates:
@@ -293,6 +326,8 @@ func Sign(ctx context.Context, content io.Reader, signers []*Signer, opts *SignO
 			}
 			certs = appendUnique(certs, c.Raw)
 		}
+	case len(signers) == 1:
+		certsField = signers[0].certsField
 	default:
 		for _, s := range signers {
 			for _, c := range s.certs {
@@ -300,15 +335,31 @@ func Sign(ctx context.Context, content io.Reader, signers []*Signer, opts *SignO
 			}
 		}
 	}
+	certsLen := 0
+	for _, c := range certs {
+		certsLen += len(c)
+	}
+	if certsField == nil && len(certs) > 0 {
+		certsField = make([]byte, 0, tlvSize(certsLen))
+		certsField = appendHeader(certsField, 0xa0, certsLen)
+		for _, c := range certs {
+			certsField = append(certsField, c...)
+		}
+	}
 
 	// Digest algorithms: a DER SET, sorted and without duplicates.
-	var dalgs [][]byte
+	var dalgBuf [2][]byte
+	dalgs := dalgBuf[:0]
 	for _, s := range signers {
 		dalgs = appendUnique(dalgs, s.digestAID)
 	}
-	slices.SortFunc(dalgs, bytes.Compare)
+	if len(dalgs) > 1 {
+		slices.SortFunc(dalgs, bytes.Compare)
+	}
 
-	// Encode: lengths are computed bottom-up, then everything is appended once into one buffer.
+	// Encode: lengths are computed bottom-up, then everything is appended once into one buffer of the exact
+	// size (an append-style writer: cryptobyte's AddASN1 reserves one length octet and moves the content of
+	// every element longer than 127 bytes, the certificates and signature included, once per nesting level).
 	dalgsLen := 0
 	for _, d := range dalgs {
 		dalgsLen += len(d)
@@ -317,19 +368,14 @@ func Sign(ctx context.Context, content io.Reader, signers []*Signer, opts *SignO
 	if opts.Attached {
 		encapLen += tlvSize(tlvSize(len(attached)))
 	}
-	certsLen := 0
-	for _, c := range certs {
-		certsLen += len(c)
+	if len(infos) > 1 {
+		infos = sortedInfos(infos)
 	}
-	infos = sortedInfos(infos)
 	infosLen := 0
 	for i := range infos {
 		infosLen += tlvSize(infos[i].contentLen())
 	}
-	sdLen := 3 + tlvSize(dalgsLen) + tlvSize(encapLen) + tlvSize(infosLen)
-	if len(certs) > 0 {
-		sdLen += tlvSize(certsLen)
-	}
+	sdLen := 3 + tlvSize(dalgsLen) + tlvSize(encapLen) + len(certsField) + tlvSize(infosLen)
 	ciLen := len(derOIDSignedData) + tlvSize(tlvSize(sdLen))
 	out := make([]byte, 0, tlvSize(ciLen))
 	out = appendHeader(out, 0x30, ciLen) // ContentInfo
@@ -348,17 +394,41 @@ func Sign(ctx context.Context, content io.Reader, signers []*Signer, opts *SignO
 		out = appendHeader(out, 0x04, len(attached))
 		out = append(out, attached...)
 	}
-	if len(certs) > 0 {
-		out = appendHeader(out, 0xa0, certsLen)
-		for _, c := range certs {
-			out = append(out, c...)
-		}
-	}
+	out = append(out, certsField...)
 	out = appendHeader(out, 0x31, infosLen)
 	for i := range infos {
 		out = infos[i].appendTo(out)
 	}
 	return out, nil
+}
+
+// signedAttrs returns the DER SET OF the signer's signed attributes (the message it signs): contentType,
+// signingTime (when timeAttr is not nil), messageDigest and CMSAlgorithmProtection (when the signer has it),
+// sorted as DER requires, in one allocation of the exact size.
+func (s *Signer) signedAttrs(ctAttr, timeAttr, sum []byte) []byte {
+	var mdBuf [96]byte
+	mdAttr := append(append(mdBuf[:0], s.mdAttrHead...), sum...)
+	list := [4][]byte{ctAttr, timeAttr, mdAttr, s.algProtAttr}
+	l := list[:0]
+	total := 0
+	for _, a := range list {
+		if a != nil {
+			l = append(l, a)
+			total += len(a)
+		}
+	}
+	// Insertion sort: at most four elements, no allocation.
+	for i := 1; i < len(l); i++ {
+		for j := i; j > 0 && bytes.Compare(l[j-1], l[j]) > 0; j-- {
+			l[j-1], l[j] = l[j], l[j-1]
+		}
+	}
+	out := make([]byte, 0, tlvSize(total))
+	out = appendHeader(out, 0x31, total)
+	for _, a := range l {
+		out = append(out, a...)
+	}
+	return out
 }
 
 type signerInfoParts struct {
@@ -370,15 +440,13 @@ type signerInfoParts struct {
 // contentLen is the length of the SignerInfo's content octets.
 func (p *signerInfoParts) contentLen() int {
 	attrsContent := len(p.attrs) - headerLen(p.attrs)
-	return 3 + len(p.s.sid) + len(p.s.digestAID) + tlvSize(attrsContent) + len(p.s.sigAID) + tlvSize(len(p.sig))
+	return len(p.s.siHead) + tlvSize(attrsContent) + len(p.s.sigAID) + tlvSize(len(p.sig))
 }
 
 // appendTo appends the DER SignerInfo.
 func (p *signerInfoParts) appendTo(b []byte) []byte {
 	b = appendHeader(b, 0x30, p.contentLen())
-	b = append(b, 0x02, 0x01, byte(p.s.version))
-	b = append(b, p.s.sid...)
-	b = append(b, p.s.digestAID...)
+	b = append(b, p.s.siHead...)
 	// signedAttrs [0] IMPLICIT: the same content as the signed SET OF.
 	b = append(b, 0xa0)
 	b = append(b, p.attrs[1:]...)
@@ -418,32 +486,6 @@ func appendUnique(list [][]byte, item []byte) [][]byte {
 }
 
 var dataContentTypeAttr = appendAttribute(nil, derOIDContentType, derOIDData)
-
-// signedAttrsSet returns the DER SET OF the given attributes (nil ones skipped), sorted as DER requires.
-func signedAttrsSet(attrs ...[]byte) []byte {
-	var list [4][]byte
-	n, total := 0, 0
-	for _, a := range attrs {
-		if a != nil {
-			list[n] = a
-			n++
-			total += len(a)
-		}
-	}
-	l := list[:n]
-	// Insertion sort: at most four elements, no allocation.
-	for i := 1; i < len(l); i++ {
-		for j := i; j > 0 && bytes.Compare(l[j-1], l[j]) > 0; j-- {
-			l[j-1], l[j] = l[j], l[j-1]
-		}
-	}
-	out := make([]byte, 0, tlvSize(total))
-	out = appendHeader(out, 0x31, total)
-	for _, a := range l {
-		out = append(out, a...)
-	}
-	return out
-}
 
 // PEM label of CMS structures, as `openssl cms -outform PEM` writes it.
 const pemType = "CMS"

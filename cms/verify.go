@@ -4,17 +4,16 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"crypto/x509"
-	"encoding/binary"
-	"hash/maphash"
 	"io"
 	"slices"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/pkikit/pkikit/internal/alg"
 	"github.com/pkikit/pkikit/truststore"
 	"github.com/pkikit/pkikit/x509ext"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // Policy says which signers of a SignedData must verify.
@@ -106,40 +105,28 @@ type SignerResult struct {
 	Err error
 }
 
-// Verifier verifies SignedData against one set of VerifyOptions. It caches the certificates it parses and the
-// chains it verified (keyed by the exact certificates, and reused only at verification times within the chain's
-// validity), so verifying many signatures by the same signer costs little more than the signature check. The
-// cache assumes the Store's anchors are not removed while the Verifier is in use. Safe for concurrent use.
+// Verifier verifies SignedData against one set of VerifyOptions. It caches the certificates it parses (keyed by
+// their exact bytes) and the chain it verified for each signer certificate (reused only at verification times
+// within the validity of every certificate of the chain), so verifying many signatures by the same signer costs
+// little more than parsing the SignedData, digesting the content and checking the signature. The cache assumes
+// the Store's anchors are not removed while the Verifier is in use. Safe for concurrent use.
 type Verifier struct {
 	opts VerifyOptions
 	eku  []x509.ExtKeyUsage
 
-	seed   maphash.Seed
 	mu     sync.Mutex
+	recent [4]*x509ext.Certificate // signer certificates found last, checked before the parse cache
+	next   int
 	certs  map[string]*x509ext.Certificate
-	chains map[uint64]*chainEntry
+	chains map[*x509ext.Certificate]*chainEntry
 }
 
-// chainEntry is a verified chain and the exact certificate objects it was built from. The certificates come
-// from the Verifier's parse cache (or the caller's options), so the same bytes give the same pointers; holding
-// them keeps their addresses from being reused.
+// chainEntry is a verified chain and the window of verification times within which it stays valid. Entries are
+// keyed by the leaf certificate object, which comes from the Verifier's parse cache (or the caller's options):
+// the same bytes give the same pointer, and the key keeps the object, so its address is not reused.
 type chainEntry struct {
-	leaf                *x509ext.Certificate
-	inter               []*x509ext.Certificate
 	chain               []*x509ext.Certificate
 	notBefore, notAfter time.Time
-}
-
-func (e *chainEntry) sameInput(leaf *x509ext.Certificate, inter []*x509ext.Certificate) bool {
-	if e.leaf != leaf || len(e.inter) != len(inter) {
-		return false
-	}
-	for i, c := range inter {
-		if e.inter[i] != c {
-			return false
-		}
-	}
-	return true
 }
 
 const maxCacheEntries = 256
@@ -152,8 +139,8 @@ func NewVerifier(opts VerifyOptions) (*Verifier, error) {
 	if opts.Policy > PolicyPostQuantum {
 		return nil, newErr("new verifier", -1, ErrPolicy, "unknown policy", nil)
 	}
-	v := &Verifier{opts: opts, eku: opts.ExtKeyUsage, seed: maphash.MakeSeed(),
-		certs: map[string]*x509ext.Certificate{}, chains: map[uint64]*chainEntry{}}
+	v := &Verifier{opts: opts, eku: opts.ExtKeyUsage,
+		certs: map[string]*x509ext.Certificate{}, chains: map[*x509ext.Certificate]*chainEntry{}}
 	if v.eku == nil {
 		v.eku = []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}
 	}
@@ -204,51 +191,24 @@ func (v *Verifier) VerifySignedData(sd *SignedData, content io.Reader) (*Result,
 	}
 
 	// Digest the content once per digest algorithm in use.
-	var digesters [numDigests]*digester
-	var writers []io.Writer
+	var ds digestSet
 	for _, si := range sd.SignerInfos {
-		if si.Err == nil && si.Digest.valid() && digesters[si.Digest] == nil {
-			digesters[si.Digest] = newDigester(si.Digest)
-			writers = append(writers, digesters[si.Digest])
+		if si.Err == nil {
+			ds.add(si.Digest)
 		}
 	}
-	w := io.Discard
-	switch len(writers) {
-	case 0:
-	case 1:
-		w = writers[0]
-	default:
-		w = io.MultiWriter(writers...)
-	}
-	bp := copyBufPool.Get().(*[]byte)
-	_, err := io.CopyBuffer(w, content, *bp)
-	copyBufPool.Put(bp)
-	if err != nil {
+	if err := copyContent(ds.writer(), content); err != nil {
 		return nil, newErr(op, -1, ErrContent, "reading content", err)
 	}
-	var sums [numDigests][]byte
-	for d, g := range digesters {
-		if g != nil {
-			sums[d] = g.sum()
-		}
-	}
+	var sums [numDigests][64]byte
+	ds.sumAll(&sums)
 
-	// Candidate certificates: embedded ones, then the caller's.
-	embedded := make([]*x509ext.Certificate, 0, len(sd.RawCertificates)+len(v.opts.Certificates))
-	for _, raw := range sd.RawCertificates {
-		c, err := v.parseCert(raw)
-		if err != nil {
-			continue // an unparsable extra certificate only matters if it was the signer's
-		}
-		embedded = append(embedded, c)
-	}
-	candidates := append(embedded, v.opts.Certificates...)
-
-	res := &Result{SignedData: sd, Signers: make([]SignerResult, len(sd.SignerInfos))}
+	res := newResult(sd)
+	var cands *candidates // parsed only when a signer's certificate or chain is not in the caches
 	for i, si := range sd.SignerInfos {
 		r := &res.Signers[i]
 		r.Index, r.Algorithm, r.Digest, r.SigningTime = i, si.SignatureAlgorithm, si.Digest, si.SigningTime
-		r.Err = v.verifySigner(sd, si, i, sums[si.Digest], candidates, now, r)
+		r.Err = v.verifySigner(sd, si, i, sums[si.Digest][:si.Digest.Size()], &cands, now, r)
 	}
 
 	ok := false
@@ -277,20 +237,14 @@ func (v *Verifier) VerifySignedData(sd *SignedData, content io.Reader) (*Result,
 	return res, nil
 }
 
-func (v *Verifier) verifySigner(sd *SignedData, si *SignerInfo, i int, sum []byte, candidates []*x509ext.Certificate, now time.Time, r *SignerResult) error {
+func (v *Verifier) verifySigner(sd *SignedData, si *SignerInfo, i int, sum []byte, cands **candidates, now time.Time, r *SignerResult) error {
 	const op = "verify"
 	fail := func(reason error, detail string, cause error) error { return newErr(op, i, reason, detail, cause) }
 	if si.Err != nil {
 		return si.Err
 	}
 	// The signer's certificate.
-	var cert *x509ext.Certificate
-	for _, c := range candidates {
-		if si.matches(c) {
-			cert = c
-			break
-		}
-	}
+	cert := v.findSigner(sd, si, cands)
 	if cert == nil {
 		return fail(ErrSignerNotFound, "no certificate matches the signer identifier", nil)
 	}
@@ -337,7 +291,7 @@ func (v *Verifier) verifySigner(sd *SignedData, si *SignerInfo, i int, sum []byt
 		(si.SigningTime.Before(cert.NotBefore) || si.SigningTime.After(cert.NotAfter)) {
 		return fail(ErrExpired, "signing time outside the signer certificate's validity", nil)
 	}
-	chain, err := v.chain(cert, candidates, now)
+	chain, err := v.chain(sd, cert, cands, now)
 	if err != nil {
 		return err.(*Error).withSigner(i)
 	}
@@ -392,37 +346,114 @@ func (v *Verifier) parseCert(raw []byte) (*x509ext.Certificate, error) {
 	return c, nil
 }
 
-// chain returns the verified chain of leaf, through the cache when the same leaf and candidate certificates
-// (compared byte for byte) verified before and now lies within the chain's validity.
-func (v *Verifier) chain(leaf *x509ext.Certificate, candidates []*x509ext.Certificate, now time.Time) ([]*x509ext.Certificate, error) {
-	inter := make([]*x509ext.Certificate, 0, len(candidates)+len(v.opts.Intermediates))
-	var h maphash.Hash
-	h.SetSeed(v.seed)
-	var l [8]byte
-	binary.LittleEndian.PutUint64(l[:], uint64(uintptr(unsafe.Pointer(leaf))))
-	h.Write(l[:])
-	for _, c := range candidates {
-		if c != leaf {
-			inter = append(inter, c)
-			binary.LittleEndian.PutUint64(l[:], uint64(uintptr(unsafe.Pointer(c))))
-			h.Write(l[:])
+// candidates are the certificates a SignedData offers for finding a signer and building its chain: the embedded
+// ones that parse, then VerifyOptions.Certificates.
+type candidates struct {
+	all      []*x509ext.Certificate
+	embedded int // all[:embedded] are the embedded ones
+}
+
+// candidates parses (through the cache) the SignedData's certificates, once per verification.
+func (v *Verifier) candidates(sd *SignedData, cands **candidates) *candidates {
+	if *cands != nil {
+		return *cands
+	}
+	c := &candidates{all: make([]*x509ext.Certificate, 0, len(sd.RawCertificates)+len(v.opts.Certificates))}
+	for _, raw := range sd.RawCertificates {
+		cert, err := v.parseCert(raw)
+		if err != nil {
+			continue // an unparsable extra certificate only matters if it was the signer's
+		}
+		c.all = append(c.all, cert)
+	}
+	c.embedded = len(c.all)
+	c.all = append(c.all, v.opts.Certificates...)
+	*cands = c
+	return c
+}
+
+// findSigner returns the certificate that si identifies. For an issuerAndSerialNumber it first looks, without
+// parsing, for the one embedded certificate whose issuer and serial number octets are those of si, and parses
+// only that one (through the cache); otherwise it parses every candidate.
+func (v *Verifier) findSigner(sd *SignedData, si *SignerInfo, cands **candidates) *x509ext.Certificate {
+	if si.SerialNumber != nil && si.rawSerial != nil {
+		for _, raw := range sd.RawCertificates {
+			serial, issuer, ok := certIssuerAndSerial(raw)
+			if !ok || !bytes.Equal(serial, si.rawSerial) || !bytes.Equal(issuer, si.RawIssuer) {
+				continue
+			}
+			if c := v.recentSigner(raw); c != nil && si.matches(c) {
+				return c
+			}
+			if c, err := v.parseCert(raw); err == nil && si.matches(c) {
+				v.mu.Lock()
+				v.recent[v.next] = c
+				v.next = (v.next + 1) % len(v.recent)
+				v.mu.Unlock()
+				return c
+			}
+			break
 		}
 	}
-	key := h.Sum64()
+	for _, c := range v.candidates(sd, cands).all {
+		if si.matches(c) {
+			return c
+		}
+	}
+	return nil
+}
+
+// recentSigner returns the recently found signer certificate whose encoding is raw, or nil. It spares the
+// parse cache's hashing of the whole certificate.
+func (v *Verifier) recentSigner(raw []byte) *x509ext.Certificate {
 	v.mu.Lock()
-	e, ok := v.chains[key]
+	defer v.mu.Unlock()
+	for _, c := range v.recent {
+		if c != nil && len(c.Raw) == len(raw) && bytes.Equal(c.Raw, raw) {
+			return c
+		}
+	}
+	return nil
+}
+
+// certIssuerAndSerial returns the serial number's INTEGER content octets and the issuer Name element of a DER
+// certificate, without parsing the rest.
+func certIssuerAndSerial(raw []byte) (serial, issuer []byte, ok bool) {
+	s := cryptobyte.String(raw)
+	var cert, tbs, ser, iss cryptobyte.String
+	if !s.ReadASN1(&cert, cbasn1.SEQUENCE) || !cert.ReadASN1(&tbs, cbasn1.SEQUENCE) ||
+		!tbs.SkipOptionalASN1(cbasn1.Tag(0).Constructed().ContextSpecific()) ||
+		!tbs.ReadASN1(&ser, cbasn1.INTEGER) || !tbs.SkipASN1(cbasn1.SEQUENCE) ||
+		!tbs.ReadASN1Element(&iss, cbasn1.SEQUENCE) {
+		return nil, nil, false
+	}
+	return ser, iss, true
+}
+
+// chain returns the verified chain of leaf. A chain verified before for the same certificate (the same parsed
+// object, hence the same bytes) is reused while the verification time lies within the validity of all its
+// certificates, whatever other certificates the SignedData embeds: the path it found stays valid. Otherwise the
+// chain is built by the trust store from the SignedData's certificates and VerifyOptions.Intermediates.
+func (v *Verifier) chain(sd *SignedData, leaf *x509ext.Certificate, cands **candidates, now time.Time) ([]*x509ext.Certificate, error) {
+	v.mu.Lock()
+	e, ok := v.chains[leaf]
 	v.mu.Unlock()
-	if ok && e.sameInput(leaf, inter) && !now.Before(e.notBefore) && !now.After(e.notAfter) {
+	if ok && !now.Before(e.notBefore) && !now.After(e.notAfter) {
 		return e.chain, nil
 	}
-	candidateCount := len(inter)
+	c := v.candidates(sd, cands)
+	inter := make([]*x509ext.Certificate, 0, len(c.all)+len(v.opts.Intermediates))
+	for _, x := range c.all {
+		if x != leaf {
+			inter = append(inter, x)
+		}
+	}
 	inter = append(inter, v.opts.Intermediates...)
 	chain, err := verifyChain(v.opts.Store, leaf, inter, now, v.eku)
 	if err != nil {
 		return nil, err
 	}
-	e = &chainEntry{leaf: leaf, inter: inter[:candidateCount:candidateCount], chain: chain,
-		notBefore: chain[0].NotBefore, notAfter: chain[0].NotAfter}
+	e = &chainEntry{chain: chain, notBefore: chain[0].NotBefore, notAfter: chain[0].NotAfter}
 	for _, c := range chain[1:] {
 		if c.NotBefore.After(e.notBefore) {
 			e.notBefore = c.NotBefore
@@ -435,7 +466,20 @@ func (v *Verifier) chain(leaf *x509ext.Certificate, candidates []*x509ext.Certif
 	if len(v.chains) >= maxCacheEntries {
 		clear(v.chains)
 	}
-	v.chains[key] = e
+	v.chains[leaf] = e
 	v.mu.Unlock()
 	return chain, nil
+}
+
+// newResult returns a Result with one SignerResult per SignerInfo, in one allocation for a lone signer.
+func newResult(sd *SignedData) *Result {
+	if len(sd.SignerInfos) == 1 {
+		a := &struct {
+			r Result
+			s [1]SignerResult
+		}{}
+		a.r = Result{SignedData: sd, Signers: a.s[:]}
+		return &a.r
+	}
+	return &Result{SignedData: sd, Signers: make([]SignerResult, len(sd.SignerInfos))}
 }

@@ -90,7 +90,7 @@ func Create(ctx context.Context, signer crypto.Signer, t *Template) ([]byte, err
 	if t == nil {
 		t = &Template{}
 	}
-	pub := signer.Public()
+	pub := signerPublic(signer)
 	a, err := chooseAlgorithm(op, pub, t.SignatureAlgorithm)
 	if err != nil {
 		return nil, err
@@ -170,7 +170,7 @@ func algErr(op, reason string, err error) error {
 // marshalRequest writes CertificationRequest ::= SEQUENCE { certificationRequestInfo, signatureAlgorithm,
 // signature BIT STRING }.
 func marshalRequest(tbs []byte, a alg.Algorithm, sig []byte) []byte {
-	var b cryptobyte.Builder
+	b := cryptobyte.NewBuilder(make([]byte, 0, len(tbs)+len(sig)+96))
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddBytes(tbs)
 		a.AddAlgorithmIdentifier(b)
@@ -194,7 +194,11 @@ func buildTBS(op string, pub crypto.PublicKey, t *Template) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var b cryptobyte.Builder
+	size := 32 + len(subject) + len(spki)
+	for _, a := range attrs {
+		size += len(a)
+	}
+	b := cryptobyte.NewBuilder(make([]byte, 0, size))
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1Int64(0)
 		b.AddBytes(subject)

@@ -234,6 +234,19 @@ func parseTBS(op string, der []byte) (*requestInfo, error) {
 			if len(a.Values) != 1 || !v.ReadASN1(&exts, cbasn1.SEQUENCE) {
 				return nil, newErr(op, ErrMalformed, "extensionRequest must have one Extensions value", nil)
 			}
+			// RFC 5280 §4.2: an extension appears at most once; a request asking for one twice is ambiguous.
+			var seen []asn1.ObjectIdentifier
+			for !exts.Empty() {
+				var ext cryptobyte.String
+				var id asn1.ObjectIdentifier
+				if !exts.ReadASN1(&ext, cbasn1.SEQUENCE) || !ext.ReadASN1ObjectIdentifier(&id) {
+					return nil, newErr(op, ErrMalformed, "extensionRequest: malformed Extension", nil)
+				}
+				if slices.ContainsFunc(seen, id.Equal) {
+					return nil, newErr(op, ErrMalformed, "extensionRequest asks for extension "+id.String()+" twice", nil)
+				}
+				seen = append(seen, id)
+			}
 		}
 		out.attributes = append(out.attributes, a)
 	}

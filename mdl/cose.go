@@ -594,7 +594,7 @@ func MarshalCOSEKey(pub crypto.PublicKey) ([]byte, error) {
 // ed25519.PublicKey. Private parameters (d) are refused.
 func ParseCOSEKey(b []byte) (crypto.PublicKey, error) {
 	const op = "parse COSE_Key"
-	var m map[int64]cbor.RawMessage
+	var m map[int64]rawCBOR
 	if err := decMode.Unmarshal(b, &m); err != nil {
 		return nil, newErr(op, ErrMalformed, "", err)
 	}

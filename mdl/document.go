@@ -2,6 +2,7 @@ package mdl
 
 import (
 	"sort"
+	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -28,24 +29,111 @@ type itemWire struct {
 
 // ParseIssuerSignedItem parses IssuerSignedItemBytes (#6.24(bstr .cbor IssuerSignedItem)) and keeps the bytes.
 func ParseIssuerSignedItem(b []byte) (*IssuerSignedItem, error) {
-	const op = "parse IssuerSignedItem"
-	inner, err := untag24Content(b)
-	if err != nil {
+	it := new(IssuerSignedItem)
+	if err := parseItem(b, it); err != nil {
 		return nil, err
 	}
+	return it, nil
+}
+
+// parseItem parses IssuerSignedItemBytes into it.
+func parseItem(b []byte, it *IssuerSignedItem) error {
+	inner, err := untag24Content(b)
+	if err != nil {
+		return err
+	}
+	if parseItemFast(b, inner, it) {
+		return nil
+	}
+	return parseItemSlow(b, inner, it)
+}
+
+// parseItemSlow decodes an IssuerSignedItem through fxamacker.
+func parseItemSlow(b, inner []byte, it *IssuerSignedItem) error {
+	const op = "parse IssuerSignedItem"
 	var w itemWire
 	if err := decMode.Unmarshal(inner, &w); err != nil {
-		return nil, newErr(op, ErrMalformed, "", err)
+		return newErr(op, ErrMalformed, "", err)
 	}
 	if w.DigestID == nil || w.Random == nil || w.ElementIdentifier == "" || w.ElementValue == nil {
-		return nil, newErr(op, ErrMalformed, "digestID, random, elementIdentifier and elementValue are required", nil)
+		return newErr(op, ErrMalformed, "digestID, random, elementIdentifier and elementValue are required", nil)
 	}
-	it := &IssuerSignedItem{DigestID: *w.DigestID, Random: w.Random, ElementIdentifier: w.ElementIdentifier,
+	*it = IssuerSignedItem{DigestID: *w.DigestID, Random: w.Random, ElementIdentifier: w.ElementIdentifier,
 		rawValue: cbor.RawMessage(w.ElementValue), bytes: b}
 	if err := decMode.Unmarshal(w.ElementValue, &it.ElementValue); err != nil {
-		return nil, newErr(op, ErrMalformed, "elementValue of "+w.ElementIdentifier, err)
+		return newErr(op, ErrMalformed, "elementValue of "+w.ElementIdentifier, err)
 	}
-	return it, nil
+	return nil
+}
+
+// parseItemFast decodes the common form of an IssuerSignedItem without reflection: a well-formed map of exactly the
+// four keys, once each, digestID an unsigned integer, random a byte string, elementIdentifier a non-empty valid
+// UTF-8 text string, elementValue any item the decoder accepts. It reports false for anything else, and
+// parseItem then decodes through fxamacker, which accepts or rejects it as it always did: the fast path only
+// takes inputs that decode, field by field, to the same result.
+func parseItemFast(b, inner []byte, it *IssuerSignedItem) bool {
+	if len(inner) == 0 || inner[0]>>5 != cborMajorMap || decMode.Wellformed(inner) != nil {
+		return false
+	}
+	n, hl, ok := readHeadArg(inner)
+	if !ok || n != 4 {
+		return false
+	}
+	rest := inner[hl:]
+	var seen [4]bool
+	var out IssuerSignedItem
+	for range 4 {
+		if len(rest) == 0 || rest[0]>>5 != 3 {
+			return false
+		}
+		kl, khl, ok := readHeadArg(rest)
+		if !ok || uint64(len(rest)-khl) < kl {
+			return false
+		}
+		key := rest[khl : khl+int(kl)]
+		rest = rest[khl+int(kl):]
+		if len(rest) == 0 {
+			return false
+		}
+		major := rest[0] >> 5
+		switch string(key) {
+		case "digestID":
+			v, vl, ok := readHeadArg(rest)
+			if seen[0] || !ok || major != 0 {
+				return false
+			}
+			seen[0], out.DigestID, rest = true, v, rest[vl:]
+		case "random":
+			v, vl, ok := readHeadArg(rest)
+			if seen[1] || !ok || major != 2 || uint64(len(rest)-vl) < v {
+				return false
+			}
+			seen[1], out.Random, rest = true, rest[vl:vl+int(v):vl+int(v)], rest[vl+int(v):]
+		case "elementIdentifier":
+			v, vl, ok := readHeadArg(rest)
+			if seen[2] || !ok || major != 3 || v == 0 || uint64(len(rest)-vl) < v || !utf8.Valid(rest[vl:vl+int(v)]) {
+				return false
+			}
+			seen[2], out.ElementIdentifier, rest = true, string(rest[vl:vl+int(v)]), rest[vl+int(v):]
+		case "elementValue":
+			if seen[3] {
+				return false
+			}
+			after, err := decMode.UnmarshalFirst(rest, &out.ElementValue)
+			if err != nil {
+				return false
+			}
+			seen[3], out.rawValue, rest = true, cbor.RawMessage(rest[:len(rest)-len(after):len(rest)-len(after)]), after
+		default:
+			return false
+		}
+	}
+	if len(rest) != 0 {
+		return false
+	}
+	out.bytes = b
+	*it = out
+	return true
 }
 
 // Bytes returns IssuerSignedItemBytes: the exact tag-24 encoding that valueDigests covers.
@@ -112,18 +200,27 @@ func issuerSignedFromWire(op string, w *issuerSignedWire, raw []byte) (*IssuerSi
 	if auth.Payload == nil {
 		return nil, newErr(op, ErrMalformed, "issuerAuth has no payload", nil)
 	}
-	s := &IssuerSigned{IssuerAuth: auth, raw: raw, NameSpaces: map[string][]*IssuerSignedItem{}}
+	s := &IssuerSigned{IssuerAuth: auth, raw: raw, NameSpaces: make(map[string][]*IssuerSignedItem, len(w.NameSpaces))}
+	n := 0
+	for _, items := range w.NameSpaces {
+		n += len(items)
+	}
+	slab := make([]IssuerSignedItem, n) // every item in one allocation
+	ptrs := make([]*IssuerSignedItem, n)
+	k := 0
 	for ns, items := range w.NameSpaces {
 		if len(items) == 0 {
 			return nil, newErr(op, ErrMalformed, "namespace "+ns+" has no items", nil)
 		}
+		first := k
 		for _, r := range items {
-			it, err := ParseIssuerSignedItem(r)
-			if err != nil {
+			if err := parseItem(r, &slab[k]); err != nil {
 				return nil, err
 			}
-			s.NameSpaces[ns] = append(s.NameSpaces[ns], it)
+			ptrs[k] = &slab[k]
+			k++
 		}
+		s.NameSpaces[ns] = ptrs[first:k:k]
 	}
 	return s, nil
 }

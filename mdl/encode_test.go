@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -481,4 +482,47 @@ func kaUTF8(ka *KeyAuthorizations) bool {
 		}
 	}
 	return true
+}
+
+// parseItemFast must take only items that fxamacker decodes to the same fields: random items, reordered keys and
+// random byte mutations.
+func TestParseItemFastMatchesFxamacker(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	fast := 0
+	for i := range 20000 {
+		v := randValue(r, 1)
+		rv, err := appendElementValue(nil, v)
+		if err != nil {
+			continue
+		}
+		b := appendItem(nil, randUint(r), randBytes(r, 16+r.IntN(40)), randString(r), rv)
+		switch r.IntN(4) {
+		case 0: // keys in another order
+			inner := mustMarshal(t, record{{"elementValue", cbor.RawMessage(rv)}, {"random", []byte{1, 2}}, {"elementIdentifier", "x"}, {"digestID", uint64(i)}})
+			b = mustMarshal(t, cbor.Tag{Number: tagEncoded, Content: inner})
+		case 1, 2: // mutations
+			for range 1 + r.IntN(3) {
+				b[r.IntN(len(b))] ^= byte(1 << r.IntN(8))
+			}
+		}
+		inner, err := untag24Content(b)
+		if err != nil {
+			continue
+		}
+		var got, want IssuerSignedItem
+		if !parseItemFast(b, inner, &got) {
+			continue
+		}
+		fast++
+		if err := parseItemSlow(b, inner, &want); err != nil {
+			t.Fatalf("case %d: fast path took %x, fxamacker rejects it: %v", i, b, err)
+		}
+		if got.DigestID != want.DigestID || !bytes.Equal(got.Random, want.Random) || got.ElementIdentifier != want.ElementIdentifier ||
+			!bytes.Equal(got.rawValue, want.rawValue) || !bytes.Equal(got.bytes, want.bytes) || !reflect.DeepEqual(got.ElementValue, want.ElementValue) {
+			t.Fatalf("case %d %x:\n fast %#v\n fxamacker %#v", i, b, got, want)
+		}
+	}
+	if fast < 5000 {
+		t.Fatalf("fast path taken only %d times", fast)
+	}
 }

@@ -7,8 +7,10 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pkikit/pkikit/x509ext"
@@ -152,12 +154,13 @@ func (iss *Issuer) Issue(ctx context.Context, req *IssueRequest) (*IssuerSigned,
 	if !req.ExpectedUpdate.IsZero() {
 		vi.ExpectedUpdate = normTime(req.ExpectedUpdate)
 	}
-	hnew, _ := da.hash()
-	h := hnew()
+	sc := issuePool.Get().(*issueScratch)
+	defer sc.release()
+	h := sc.hasher(da)
 	hsize := h.Size()
 
-	// Element values in namespace order, then identifier order, encoded back to back.
-	nss := sortedKeys(req.NameSpaces)
+	// Element values in namespace order, then identifier order, encoded back to back into scratch.
+	nss := sc.sortedNames(req.NameSpaces)
 	total := 0
 	for _, ns := range nss {
 		if len(req.NameSpaces[ns]) == 0 {
@@ -165,48 +168,44 @@ func (iss *Issuer) Issue(ctx context.Context, req *IssueRequest) (*IssuerSigned,
 		}
 		total += len(req.NameSpaces[ns])
 	}
-	type element struct {
-		id       string
-		v        any
-		val      [2]int // the encoded value: enc[val[0]:val[1]]
-		digestID uint64
-	}
-	elems := make([]element, 0, total)
 	nsEnd := make([]int, len(nss)) // end of each namespace in elems
-	enc := make([]byte, 0, 64*total)
 	for i, ns := range nss {
 		values := req.NameSpaces[ns]
-		for _, id := range sortedKeys(values) {
+		ids := sc.ids[:0]
+		for id := range values {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		sc.ids = ids
+		for _, id := range ids {
 			v := normValue(values[id])
 			if ns == NamespaceMDL {
 				if err := checkMDLElement(id, v); err != nil {
 					return nil, err
 				}
 			}
-			vstart := len(enc)
-			if enc, err = appendElementValue(enc, v); err != nil {
+			vstart := len(sc.enc)
+			var err error
+			if sc.enc, err = appendElementValue(sc.enc, v); err != nil {
 				return nil, newErr(op, ErrInvalidRequest, "element "+id+" cannot be encoded", err)
 			}
-			elems = append(elems, element{id: id, v: v, val: [2]int{vstart, len(enc)}})
+			sc.elems = append(sc.elems, element{id: id, v: v, val: [2]int{vstart, len(sc.enc)}})
 		}
-		nsEnd[i] = len(elems)
+		nsEnd[i] = len(sc.elems)
 	}
+	elems, enc := sc.elems, sc.enc
 
 	// One read of the random source for every salt and every digest-ID permutation.
-	rnd := make([]byte, total*(salt+8))
+	rnd := sc.random(total * (salt + 8))
 	if _, err := rand.Read(rnd); err != nil {
 		return nil, err
 	}
 	salts, perm := rnd[:total*salt], rnd[total*salt:]
 	start := 0
 	for i := range nss {
-		ids := randomPermutation(nsEnd[i]-start, perm[8*start:8*nsEnd[i]])
-		for j, id := range ids {
-			elems[start+j].digestID = id
-		}
+		randomPermutation(elems[start:nsEnd[i]], perm[8*start:8*nsEnd[i]])
 		start = nsEnd[i]
 	}
-
 	order := make([]int, len(nss)) // namespaces in core deterministic order: nss is sorted, so by length, stably
 	for i := range order {
 		order[i] = i
@@ -230,7 +229,7 @@ func (iss *Issuer) Issue(ctx context.Context, req *IssueRequest) (*IssuerSigned,
 	buf := make([]byte, room, est)
 	buf = appendMSOStart(buf, "1.0", da)
 	buf = appendHead(buf, cborMajorMap, uint64(len(nss)))
-	digestAt := make([]int, total) // offset in buf of the digest of namespace element (start+digest ID)
+	digestAt := sc.offsets(total) // offset in buf of the digest of namespace element (start+digest ID)
 	for _, j := range order {
 		first := nsStart(j)
 		buf = appendHead(appendText(buf, nss[j]), cborMajorMap, uint64(nsEnd[j]-first))
@@ -247,7 +246,7 @@ func (iss *Issuer) Issue(ctx context.Context, req *IssueRequest) (*IssuerSigned,
 	protected := protectedHeader(iss.algorithm)
 
 	// The IssuerSigned encoding in one buffer: nameSpaces with every IssuerSignedItemBytes (each hashed into the
-	// MSO as it is written), then issuerAuth.
+	// MSO as it is written), then issuerAuth. Items' fields refer into it.
 	size := 1 + len(keyNameSpaces) + headLen(uint64(len(nss))) + len(keyIssuerAuth) +
 		sign1Len(protected, len(payload), false, iss.x5chain, iss.algorithm.signatureLen())
 	for i, ns := range nss {
@@ -269,11 +268,12 @@ func (iss *Issuer) Issue(ctx context.Context, req *IssueRequest) (*IssuerSigned,
 			e := &elems[k]
 			value := enc[e.val[0]:e.val[1]]
 			itemStart := len(raw)
-			rnd := salts[k*salt : (k+1)*salt : (k+1)*salt]
-			raw = appendItem(raw, e.digestID, rnd, e.id, value)
+			raw = appendItem(raw, e.digestID, salts[k*salt:(k+1)*salt], e.id, value)
+			end := len(raw)
+			randomAt := end - len(value) - len(keyElementValue) - headLen(uint64(len(e.id))) - len(e.id) - len(keyElementIdentifier) - salt
 			it := &items[k]
-			*it = IssuerSignedItem{DigestID: e.digestID, Random: rnd, ElementIdentifier: e.id, ElementValue: e.v,
-				rawValue: raw[len(raw)-len(value) : len(raw) : len(raw)], bytes: raw[itemStart:len(raw):len(raw)]}
+			*it = IssuerSignedItem{DigestID: e.digestID, Random: raw[randomAt : randomAt+salt : randomAt+salt],
+				ElementIdentifier: e.id, ElementValue: e.v, rawValue: raw[end-len(value) : end : end], bytes: raw[itemStart:end:end]}
 			ptrs[k] = it
 			h.Reset()
 			h.Write(it.bytes)
@@ -296,18 +296,90 @@ func (iss *Issuer) Issue(ctx context.Context, req *IssueRequest) (*IssuerSigned,
 	return out, nil
 }
 
-// randomPermutation returns 0..n-1 shuffled with the 8n random bytes rnd (digest IDs that do not reveal element
-// order).
-func randomPermutation(n int, rnd []byte) []uint64 {
-	p := make([]uint64, n)
-	for i := range p {
-		p[i] = uint64(i)
+// element is one data element while Issue builds its item.
+type element struct {
+	id       string
+	v        any
+	val      [2]int // the encoded value: enc[val[0]:val[1]]
+	digestID uint64
+}
+
+// issueScratch holds Issue's temporary buffers, reused across calls through issuePool: nothing Issue returns
+// refers to them.
+type issueScratch struct {
+	elems   []element
+	enc     []byte
+	rnd     []byte
+	names   []string
+	ids     []string
+	offs    []int
+	hashers map[DigestAlgorithm]hash.Hash
+}
+
+var issuePool = sync.Pool{New: func() any { return new(issueScratch) }}
+
+// maxPooledScratch bounds the buffers kept for reuse (a huge request's are dropped).
+const maxPooledScratch = 64 << 10
+
+func (sc *issueScratch) release() {
+	clear(sc.rnd) // salts and permutation bytes
+	clear(sc.elems)
+	clear(sc.names)
+	clear(sc.ids)
+	if cap(sc.enc) > maxPooledScratch || cap(sc.rnd) > maxPooledScratch || cap(sc.elems) > maxPooledScratch/32 {
+		return
 	}
-	for i := n - 1; i > 0; i-- {
+	sc.elems, sc.enc, sc.rnd, sc.names, sc.ids = sc.elems[:0], sc.enc[:0], sc.rnd[:0], sc.names[:0], sc.ids[:0]
+	issuePool.Put(sc)
+}
+
+func (sc *issueScratch) hasher(da DigestAlgorithm) hash.Hash {
+	h := sc.hashers[da]
+	if h == nil {
+		hnew, _ := da.hash() // checked by the caller
+		h = hnew()
+		if sc.hashers == nil {
+			sc.hashers = map[DigestAlgorithm]hash.Hash{}
+		}
+		sc.hashers[da] = h
+	}
+	return h
+}
+
+func (sc *issueScratch) sortedNames(m map[string]map[string]any) []string {
+	for k := range m {
+		sc.names = append(sc.names, k)
+	}
+	slices.Sort(sc.names)
+	return sc.names
+}
+
+func (sc *issueScratch) random(n int) []byte {
+	if cap(sc.rnd) < n {
+		sc.rnd = make([]byte, n)
+	}
+	sc.rnd = sc.rnd[:n]
+	return sc.rnd
+}
+
+func (sc *issueScratch) offsets(n int) []int {
+	if cap(sc.offs) < n {
+		sc.offs = make([]int, n)
+	}
+	sc.offs = sc.offs[:n]
+	return sc.offs
+}
+
+// randomPermutation gives the elements the digest IDs 0..n-1 shuffled with the 8n random bytes rnd (digest IDs
+// that do not reveal element order).
+func randomPermutation(elems []element, rnd []byte) {
+	for i := range elems {
+		elems[i].digestID = uint64(i)
+	}
+	for i := len(elems) - 1; i > 0; i-- {
 		j := binary.BigEndian.Uint64(rnd[8*i:]) % uint64(i+1)
-		p[i], p[j] = p[j], p[i]
+		elems[i].digestID, elems[j].digestID = elems[j].digestID, elems[i].digestID
 	}
-	return p
 }
 
 // normValue rewrites time.Time values (at any depth of []any and maps) to UTC whole seconds, so that tdate is

@@ -69,7 +69,7 @@ func TestPeerVectors(t *testing.T) {
 	}
 	for ns, items := range s.NameSpaces {
 		for _, it := range items {
-			if err := checkItemDigest(nil, mso, ns, it); err != nil {
+			if err := checkItemDigest(nil, nil, mso, ns, it); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -341,22 +341,27 @@ func verifyDocument(docType string, is *IssuerSigned, dev *DeviceSigned, opts Ve
 	if hnew, err := mso.DigestAlgorithm.hash(); err == nil {
 		h = hnew()
 	}
+	sum := make([]byte, 0, 64)
 	for _, ns := range sortedKeys(is.NameSpaces) {
 		items := is.NameSpaces[ns]
 		seenID := make(map[uint64]bool, len(items))
 		seenName := make(map[string]bool, len(items))
 		for _, it := range items {
-			name := "element " + ns + "/" + it.ElementIdentifier
+			// The check's name and detail share one allocation.
+			idText := strconv.FormatUint(it.DigestID, 10)
+			nameDetail := "element " + ns + "/" + it.ElementIdentifier + "digest ID " + idText
+			cut := len(nameDetail) - len("digest ID ") - len(idText)
+			name, detail := nameDetail[:cut], nameDetail[cut:]
 			if seenID[it.DigestID] || seenName[it.ElementIdentifier] {
 				d.fail(name, newErr("verify element", ErrDuplicateElement, fmt.Sprintf("digest ID %d", it.DigestID), nil))
 				continue
 			}
 			seenID[it.DigestID], seenName[it.ElementIdentifier] = true, true
-			if err := checkItemDigest(h, mso, ns, it); err != nil {
+			if err := checkItemDigest(h, sum, mso, ns, it); err != nil {
 				d.fail(name, err)
 				continue
 			}
-			d.pass(name, "digest ID "+strconv.FormatUint(it.DigestID, 10))
+			d.pass(name, detail)
 			if d.Elements[ns] == nil {
 				d.Elements[ns] = make(map[string]any, len(items))
 			}
@@ -390,9 +395,9 @@ func verifyDocument(docType string, is *IssuerSigned, dev *DeviceSigned, opts Ve
 }
 
 // checkItemDigest compares an item's digest (computed with h, a hasher of the MSO's digest algorithm, or a new
-// one when nil) with valueDigests; on a mismatch it tells a swapped digest ID from a
+// one when nil, into sum's storage) with valueDigests; on a mismatch it tells a swapped digest ID from a
 // changed value.
-func checkItemDigest(h hash.Hash, mso *MobileSecurityObject, ns string, it *IssuerSignedItem) error {
+func checkItemDigest(h hash.Hash, sum []byte, mso *MobileSecurityObject, ns string, it *IssuerSignedItem) error {
 	ids, ok := mso.ValueDigests[ns]
 	if !ok {
 		return newErr("verify element", ErrUnknownDigestID, "namespace "+ns+" not in valueDigests", nil)
@@ -408,10 +413,9 @@ func checkItemDigest(h hash.Hash, mso *MobileSecurityObject, ns string, it *Issu
 		}
 		h = hnew()
 	}
-	var buf [64]byte
 	h.Reset()
 	h.Write(it.bytes)
-	if subtle.ConstantTimeCompare(h.Sum(buf[:0]), want) == 1 {
+	if subtle.ConstantTimeCompare(h.Sum(sum[:0]), want) == 1 {
 		return nil
 	}
 	if other, ok := signedUnderOtherID(mso, ns, it); ok {

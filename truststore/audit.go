@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,6 +20,11 @@ import (
 
 	"github.com/pkikit/pkikit/x509ext"
 )
+
+// daysToExpiry is the whole days left, rounded down: 0 on the last day, -1 on the first day after expiry.
+func daysToExpiry(left time.Duration) int {
+	return int(math.Floor(left.Hours() / 24))
+}
 
 // DefaultRenewThreshold is how close to expiry a certificate must be for the inventory to flag it.
 const DefaultRenewThreshold = 30 * 24 * time.Hour
@@ -215,10 +221,7 @@ func (r *Report) Add(source string, c *x509ext.Certificate) {
 	}
 	r.seen[h] = true
 	left := c.NotAfter.Sub(r.Time)
-	days := int(left.Hours() / 24)
-	if left < 0 {
-		days = -int((-left).Hours()/24) - 1
-	}
+	days := daysToExpiry(left)
 	e := Entry{
 		Source: source, Subject: c.Subject.String(), Issuer: c.Issuer.String(), Serial: hexSerial(c),
 		NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), DaysToExpiry: days, Expired: left < 0,

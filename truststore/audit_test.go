@@ -113,3 +113,23 @@ func TestInventory(t *testing.T) {
 		t.Fatalf("store inventory %+v", inv.Entries)
 	}
 }
+
+func TestDaysToExpiry(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		left time.Duration
+		want int
+	}{
+		{"expires now", 0, 0},
+		{"last hours of the last day", 23 * time.Hour, 0},
+		{"exactly one day left", 24 * time.Hour, 1},
+		{"expired a nanosecond ago", -1, -1},
+		{"expired exactly one day ago", -24 * time.Hour, -1},
+		{"expired a day and an hour ago", -25 * time.Hour, -2},
+		{"expired a day and a half ago", -36 * time.Hour, -2},
+	} {
+		if got := daysToExpiry(tc.left); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}

@@ -452,10 +452,14 @@ func (s *Store) rememberSig(key uint64, signed, issuerSPKI []byte) {
 	}
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
-	if !s.ownsLocked(signed) {
-		signed = bytes.Clone(signed)
+	if s.ownsLocked(signed) {
+		issuerSPKI = bytes.Clone(issuerSPKI)
+	} else { // one allocation for both copies
+		buf := make([]byte, len(signed)+len(issuerSPKI))
+		n := copy(buf, signed)
+		copy(buf[n:], issuerSPKI)
+		signed, issuerSPKI = buf[:n:n], buf[n:]
 	}
-	issuerSPKI = bytes.Clone(issuerSPKI)
 	if s.sigOK == nil || len(s.sigOK) >= s.cacheLimit() {
 		s.sigOK = map[uint64][]sigEntry{}
 	}

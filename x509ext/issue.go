@@ -43,7 +43,8 @@ type IssueRequest struct {
 	PublicKey crypto.PublicKey
 	// CSR is a certificate request as crypto/x509 (or pkikit's csr package) parsed it. Issue verifies its
 	// signature itself from csr.Raw (ML-DSA included) and takes the key, subject and subjectAltName from it
-	// when the request does not give them.
+	// when the request does not give them. Everything is read from csr.Raw, the bytes whose signature was
+	// verified: the other fields of the struct are not used.
 	CSR *x509.CertificateRequest
 
 	// Subject is the subject name; if empty, the API passthrough's subject, then the CSR's, are used.
@@ -125,7 +126,10 @@ func (d *Draft) HasExtension(oid asn1.ObjectIdentifier) bool {
 // Issue makes, signs (one alg.Sign call through i.Signer) and returns a certificate. It refuses, with an
 // *Error, an issuer that is not a CA or whose signer does not hold its key (ErrNotIssuer, ErrSignerMismatch), a
 // certificate that would outlive its issuer (ErrOutlivesIssuer), a CA certificate the issuer's pathLen forbids
-// (ErrPathLen), a key usage the subject key cannot have (ErrProfileKeyMismatch), a CSR whose signature does not
+// (ErrPathLen; a self-issued CA certificate, subject = issuer, does not count towards the path length, RFC 5280
+// §6.1.4, and may repeat but not exceed the issuer's pathLen), a CA certificate with an empty subject or a
+// certificate with neither subject nor subjectAltName (ErrInvalidRequest), a key usage the subject key cannot
+// have (ErrProfileKeyMismatch), a CSR whose signature does not
 // verify (ErrBadCSR), passthrough values with a profile that takes none (ErrPassthroughNotAllowed), and anything
 // the profile or the issuer's Policy forbids (ErrProfileRequirement, ErrPolicy). A signer that fails or returns
 // a signature that does not verify gives ErrSignerFailed; a cancelled ctx also matches context.Canceled.
@@ -156,7 +160,8 @@ func (i *Issuer) Issue(ctx context.Context, req *IssueRequest) (*Certificate, er
 }
 
 // SelfSign makes a self-signed certificate (a root CA with RootCACertificateV1) for signer's key. The request's
-// PublicKey, if given, must be the signer's; a CSR, if given, must be signed by the same key.
+// PublicKey, if given, must be the signer's; a CSR, if given, must be signed by the same key (ErrSignerMismatch,
+// ErrInvalidRequest otherwise).
 func SelfSign(ctx context.Context, signer crypto.Signer, req *IssueRequest) (*Certificate, error) {
 	const op = "self-sign"
 	if signer == nil {
@@ -294,6 +299,9 @@ func build(ctx context.Context, ic *Certificate, signer crypto.Signer, a Signatu
 	if csr != nil {
 		csrExt = make(map[string]pkix.Extension, len(csr.Extensions))
 		for _, e := range csr.Extensions {
+			if _, dup := csrExt[e.Id.String()]; dup {
+				return nil, newErr(op, ErrBadCSR, "CSR requests extension "+e.Id.String()+" twice", nil)
+			}
 			csrExt[e.Id.String()] = e
 		}
 	}

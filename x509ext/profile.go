@@ -3,6 +3,7 @@ package x509ext
 import (
 	"crypto/x509"
 	"encoding/asn1"
+	"slices"
 	"strings"
 	"time"
 )
@@ -172,12 +173,21 @@ func registerProfile(p *Profile) { extraProfiles = append(extraProfiles, p) }
 func Profiles() []Profile {
 	out := make([]Profile, 0, len(registry)+len(extraProfiles))
 	for _, p := range registry {
-		out = append(out, *p)
+		out = append(out, p.clone())
 	}
 	for _, p := range extraProfiles {
-		out = append(out, *p)
+		out = append(out, p.clone())
 	}
 	return out
+}
+
+// clone copies p with its own slices, so that changing a returned profile never changes the built-in one.
+func (p *Profile) clone() Profile {
+	c := *p
+	c.ExtKeyUsage = slices.Clone(p.ExtKeyUsage)
+	c.UnknownExtKeyUsage = slices.Clone(p.UnknownExtKeyUsage)
+	c.KeyAlgorithms = slices.Clone(p.KeyAlgorithms)
+	return c
 }
 
 // LookupProfile finds a built-in profile by name ("CodeSigningCertificate/V1"), by AWS template ARN
@@ -196,7 +206,7 @@ func LookupProfile(nameOrARN string) (Profile, error) {
 	for _, list := range [][]*Profile{registry, extraProfiles} {
 		for _, p := range list {
 			if p.Name == key || strings.ReplaceAll(strings.ReplaceAll(p.Name, "/", ""), "_", "") == strings.ReplaceAll(key, "_", "") {
-				return *p, nil
+				return p.clone(), nil
 			}
 		}
 	}

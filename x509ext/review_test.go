@@ -485,3 +485,33 @@ func TestCAConfigTypeIsHonoured(t *testing.T) {
 	_, err = sub.NewSubordinate(ctx, nil, k, SubordinateCACertificatePathLen0V1, time.Hour)
 	mustErr(t, err, ErrNotIssuer)
 }
+
+// TestLookupProfileReturnsACopy: changing the slices of a looked-up profile does not change the built-in one.
+func TestLookupProfileReturnsACopy(t *testing.T) {
+	p, err := LookupProfile("EndEntityServerAuthCertificate/V1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.ExtKeyUsage[0] = x509.ExtKeyUsageCodeSigning
+	again, _ := LookupProfile("EndEntityServerAuthCertificate/V1")
+	if again.ExtKeyUsage[0] != x509.ExtKeyUsageServerAuth || EndEntityServerAuthCertificateV1.ExtKeyUsage[0] != x509.ExtKeyUsageServerAuth {
+		t.Fatal("LookupProfile shares its slices with the built-in profile")
+	}
+	all := Profiles()
+	all[0].KeyUsage = 0
+	if RootCACertificateV1.KeyUsage == 0 {
+		t.Fatal("Profiles shares the built-in profile")
+	}
+}
+
+// TestIssueRefusesCSRWithDuplicateExtension: a request asking for the same extension twice is refused (the CSR
+// struct carries only Raw, which is all Issue reads) rather than guessing which one counts.
+func TestIssueRefusesCSRWithDuplicateExtension(t *testing.T) {
+	root := newRoot(t, KeyECDSAP256, 0, "dup root")
+	ku := pkix.Extension{Id: OIDExtensionKeyUsage, Critical: true, Value: marshalKeyUsage(x509.KeyUsageDigitalSignature)}
+	csr := &x509.CertificateRequest{Raw: makeCSRDER(t, testKey(t, KeyECDSAP384), pkix.Name{CommonName: "dup"}, nil, []pkix.Extension{ku, ku})}
+	p := BlankEndEntityCertificateAPIPassthroughV1
+	p.CSRPassthrough = true
+	_, err := root.Issue(context.Background(), &IssueRequest{Profile: p, CSR: csr, Validity: time.Hour})
+	mustErr(t, err, ErrBadCSR)
+}

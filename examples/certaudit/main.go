@@ -40,6 +40,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 		return 2
 	}
+	switch *format {
+	case "table", "json", "csv":
+	default:
+		fmt.Fprintln(stderr, "certaudit: unknown -format", *format)
+		return 2
+	}
 	opts := truststore.InventoryOptions{
 		Threshold:      time.Duration(*days) * 24 * time.Hour,
 		IssuerContains: *issuer,

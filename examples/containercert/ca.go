@@ -33,6 +33,8 @@ const (
 
 	maxCSRSize  = 64 << 10
 	maxDNSNames = 8
+	// minValidity: certificate times have one-second resolution; below 2 s a renewal at 2/3 makes no sense.
+	minValidity = 2 * time.Second
 )
 
 // caPolicy is what the example CA allows.
@@ -149,8 +151,8 @@ func (c *caService) Issue(ctx context.Context, csrDER []byte, validity time.Dura
 		return nil, fmt.Errorf("%w: %w", errBadRequest, err)
 	}
 	switch {
-	case validity <= 0:
-		return nil, fmt.Errorf("%w: validity must be positive", errBadRequest)
+	case validity < minValidity:
+		return nil, fmt.Errorf("%w: validity under %v", errBadRequest, minValidity)
 	case validity > c.policy.MaxValidity:
 		return nil, fmt.Errorf("%w: validity %v over the maximum %v", errRefused, validity, c.policy.MaxValidity)
 	case len(req.DNSNames) == 0:
@@ -167,6 +169,7 @@ func (c *caService) Issue(ctx context.Context, csrDER []byte, validity time.Dura
 		return nil, fmt.Errorf("%w: %w", errBusy, ctx.Err())
 	}
 	for attempt := 0; ; attempt++ {
+		notBefore := c.now().Truncate(time.Second)
 		// The subject is the CA's choice (CN = first DNS name), never the request's; the profile fixes key
 		// usage and extended key usage whatever the request asks for.
 		leaf, err := c.issuer.Issue(ctx, &x509ext.IssueRequest{
@@ -174,7 +177,10 @@ func (c *caService) Issue(ctx context.Context, csrDER []byte, validity time.Dura
 			CSR:      req.CertificateRequest,
 			Subject:  pkix.Name{CommonName: req.DNSNames[0]},
 			DNSNames: req.DNSNames,
-			Validity: validity,
+			// Certificate times have one-second resolution: start at the current whole second and last exactly
+			// the validity asked for (in whole seconds), so that no fraction is lost to truncation.
+			NotBefore: notBefore,
+			NotAfter:  notBefore.Add(validity.Truncate(time.Second)),
 		})
 		if errors.Is(err, x509ext.ErrPolicy) || errors.Is(err, x509ext.ErrProfileKeyMismatch) ||
 			errors.Is(err, x509ext.ErrProfileRequirement) {

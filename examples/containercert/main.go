@@ -103,6 +103,9 @@ func parseFlags(args []string) (*options, error) {
 	if fl.NArg() != 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fl.Args())
 	}
+	if o.Lifetime < minValidity {
+		return nil, fmt.Errorf("-lifetime %v: at least %v (certificate times have one-second resolution)", o.Lifetime, minValidity)
+	}
 	if o.CAURL != "" && o.CACert == "" {
 		return nil, errors.New("-ca-url needs -ca-cert (the workload must know which CA to trust)")
 	}

@@ -241,13 +241,15 @@ func TestCABadRequests(t *testing.T) {
 			}
 		})
 	}
-	resp, err := http.Post(url+pathIssue+"?validity=soon", "application/pkcs10", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Errorf("bad validity: status %d", resp.StatusCode)
+	for _, v := range []string{"soon", "1s", "-5s", ""} {
+		resp, err := http.Post(url+pathIssue+"?validity="+v, "application/pkcs10", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("validity %q: status %d", v, resp.StatusCode)
+		}
 	}
 }
 

@@ -17,7 +17,8 @@ import (
 
 // TestExternalKMSEndpoint runs the flow with the CA key in a KMS server of its own (-kms-endpoint, -kms-key
 // alias/..., credentials from the AWS SDK's environment chain), twice with the same -ca-dir: the second run
-// reuses the CA certificate because it holds the same KMS key.
+// reuses the CA certificate because it holds the same KMS key. (4 s lifetimes: with one-second certificate times
+// a 2 s certificate can have 1 s left when it arrives, too little on a loaded machine under -race.)
 func TestExternalKMSEndpoint(t *testing.T) {
 	ctx := context.Background()
 	store := localkms.NewMemory(&localkms.Options{Region: "eu-west-1"})
@@ -52,7 +53,7 @@ func TestExternalKMSEndpoint(t *testing.T) {
 		var out syncBuffer
 		res, err := run(ctx, []string{"-kms-endpoint", "http://" + ln.Addr().String(), "-kms-region", "eu-west-1",
 			"-kms-key", "alias/containercert-ca", "-ca-dir", caDir, "-dir", filepath.Join(t.TempDir(), "w"),
-			"-lifetime", "1500ms"}, &out)
+			"-lifetime", "4s"}, &out)
 		if err != nil {
 			t.Fatalf("run %d: %v\n%s", i, err, out.String())
 		}
@@ -92,6 +93,7 @@ func mustPublicKey(t *testing.T, store *localkms.KMS, keyID string) any {
 // TestWorkloadOnlyMode runs only the workload (-ca-url, -ca-cert) against a CA service started elsewhere, and
 // refuses -ca-url without -ca-cert.
 func TestWorkloadOnlyMode(t *testing.T) {
+	t.Parallel()
 	ca, url := newTestCA(t, nil, nil)
 	caPEM := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(caPEM, encodePEM("CERTIFICATE", ca.Certificate().Raw), 0o644); err != nil {
@@ -99,7 +101,7 @@ func TestWorkloadOnlyMode(t *testing.T) {
 	}
 	var out syncBuffer
 	res, err := run(context.Background(), []string{"-ca-url", url, "-ca-cert", caPEM, "-dir", filepath.Join(t.TempDir(), "w"),
-		"-name", "api.workloads.internal,api-2.workloads.internal", "-lifetime", "1500ms"}, &out)
+		"-name", "api.workloads.internal,api-2.workloads.internal", "-lifetime", "4s"}, &out)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
@@ -124,8 +126,8 @@ func TestWorkloadOnlyMode(t *testing.T) {
 	}
 }
 
-// TestKillWorkloadMidRenewal runs the whole example with -watch and a 1.5 s lifetime (a renewal about every
-// second) as a separate process, SIGKILLs it, and checks the workload directory: ..data points at a complete,
+// TestKillWorkloadMidRenewal runs the whole example with -watch and a 2 s lifetime (a renewal about every
+// 1.3 s) as a separate process, SIGKILLs it, and checks the workload directory: ..data points at a complete,
 // matching pair, and every key file in it parses and matches its certificate.
 func TestKillWorkloadMidRenewal(t *testing.T) {
 	exe, err := os.Executable()
@@ -133,7 +135,7 @@ func TestKillWorkloadMidRenewal(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "w")
-	cmd := exec.Command(exe, "-watch", "-lifetime", "1500ms", "-dir", dir, "-ca-dir", t.TempDir())
+	cmd := exec.Command(exe, "-watch", "-lifetime", "2s", "-dir", dir, "-ca-dir", t.TempDir())
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -7,6 +7,21 @@
 // passphrase in PKIKIT_KMS_PASSPHRASE or by -master-key FILE. With none given it generates both, stores them
 // 0600 in the directory (credentials.env, master.key) and says where. Keep master.key elsewhere for the
 // encryption at rest to mean anything.
+//
+// Exportable keys (a pkikit extension the AWS tools cannot ask for) are made and exported by the same program
+// run against the key-store directory (with the same master key or passphrase). Create keys while the server is
+// stopped (a running server loads its keys when it starts); export at any time:
+//
+//	localkms -dir ./kms-data -create-exportable ECC_NIST_P256       # prints the new key id
+//	PKIKIT_EXPORT_PASSPHRASE=... localkms -dir ./kms-data -export KEYID -out key.pem
+//	openssl pkey -in key.pem -passin env:PKIKIT_EXPORT_PASSPHRASE -noout -text
+//
+// The export is a PEM bundle: the private key as a passphrase-encrypted PKCS#8 (PBES2, PBKDF2-HMAC-SHA256 with
+// 600,000 iterations, AES-256-CBC), then the key's certificate chain if one was attached. It is written 0600
+// and recorded in the key store's audit log (audit.log), as every signature is. The passphrase is read from
+// PKIKIT_EXPORT_PASSPHRASE only, never from a flag (flags show in `ps`). -audit-sync every|periodic|never sets when
+// the audit log is fsynced (default every: each record before its operation returns, a few ms per signature on
+// a slow disk; concurrent requests share fsyncs).
 package main
 
 import (
@@ -21,6 +36,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -48,14 +64,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	dir := fl.String("dir", "localkms-data", "key-store directory (created 0700 if absent)")
 	masterKey := fl.String("master-key", "", "file with the 32-byte master key (64 hex digits) instead of "+localkms.PassphraseEnv)
 	region := fl.String("region", "us-east-1", "region of a new key store (ARNs, SigV4 scope)")
+	export := fl.String("export", "", "export the exportable key KEYID (passphrase from "+exportPassphraseEnv+") instead of serving")
+	out := fl.String("out", "", "with -export: the PEM file to write (0600; default KEYID.pem)")
+	auditSync := fl.String("audit-sync", "every", "when the audit log is fsynced: every (each record, before its operation returns), periodic (at most once a second) or never (by the OS)")
+	createExportable := fl.String("create-exportable", "", "create an exportable key of this KeySpec, print its id and exit")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(*dir, 0o700); err != nil {
 		return err
 	}
+	if *export != "" || *createExportable != "" {
+		return keyCommand(ctx, *dir, *masterKey, *export, *out, *createExportable, getenv, stdout)
+	}
 
-	opts := &localkms.Options{Region: *region}
+	syncPolicy, ok := map[string]localkms.AuditSync{"every": localkms.AuditSyncEvery, "periodic": localkms.AuditSyncPeriodic, "never": localkms.AuditSyncNever}[*auditSync]
+	if !ok {
+		return fmt.Errorf("-audit-sync must be every, periodic or never")
+	}
+	opts := &localkms.Options{Region: *region, Audit: localkms.AuditOptions{Sync: syncPolicy}}
 	var secretSource string
 	switch pass := getenv(localkms.PassphraseEnv); {
 	case *masterKey != "":
@@ -125,8 +152,16 @@ Go (aws-sdk-go-v2):
 
 pkikit:
   kmssigner.Open(ctx, "awskms:key-id=alias/NAME;region=%[2]s;endpoint=%[1]s")
+
+Exportable keys (pkikit extension; every export and signature is in %[3]s/audit.log):
+  localkms -dir %[3]s -create-exportable ECC_NIST_P256
+  PKIKIT_EXPORT_PASSPHRASE=... localkms -dir %[3]s -export KEYID -out key.pem
 `, endpoint, k.Region(), *dir, secretSource, credSource, creds.AccessKeyID, exportHint(credSource, credPath))
-	return srv.Serve(ctx, ln)
+	err = srv.Serve(ctx, ln)
+	if cerr := k.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func exportHint(credSource, credPath string) string {
@@ -188,4 +223,88 @@ func loadOrGenerateCredentials(path string) (localkms.Credentials, bool, error) 
 		return c, false, err
 	}
 	return c, true, f.Close()
+}
+
+// exportPassphraseEnv holds the passphrase -export encrypts the key under.
+const exportPassphraseEnv = "PKIKIT_EXPORT_PASSPHRASE"
+
+// keyCommand runs -create-exportable or -export against the key store in dir (which must exist: nothing is
+// generated).
+func keyCommand(ctx context.Context, dir, masterKey, export, out, spec string, getenv func(string) string, stdout io.Writer) error {
+	opts := &localkms.Options{Audit: localkms.AuditOptions{Caller: "examples/localkms (uid " + strconv.Itoa(os.Getuid()) + ")"}}
+	switch {
+	case masterKey != "":
+		mk, err := readMasterKey(masterKey)
+		if err != nil {
+			return err
+		}
+		opts.MasterKey = mk
+	case getenv(localkms.PassphraseEnv) != "":
+		opts.Passphrase = []byte(getenv(localkms.PassphraseEnv))
+	default:
+		mk, err := readMasterKey(filepath.Join(dir, masterKeyFile))
+		if err != nil {
+			return fmt.Errorf("no -master-key, no %s and no %s: %w", localkms.PassphraseEnv, filepath.Join(dir, masterKeyFile), err)
+		}
+		opts.MasterKey = mk
+	}
+	k, err := localkms.Open(dir, opts)
+	if err != nil {
+		return err
+	}
+	defer k.Close()
+	if spec != "" {
+		o, err := k.CreateKey(ctx, &localkms.CreateKeyInput{KeySpec: spec, KeyUsage: "SIGN_VERIFY", Exportable: true,
+			Description: "exportable, created by examples/localkms"})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, o.KeyMetadata.KeyId)
+		return nil
+	}
+	pass := getenv(exportPassphraseEnv)
+	if pass == "" {
+		return fmt.Errorf("set %s to the passphrase the exported key is encrypted under", exportPassphraseEnv)
+	}
+	o, err := k.ExportKey(ctx, &localkms.ExportKeyInput{KeyId: export, Passphrase: []byte(pass)})
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		out = strings.NewReplacer("/", "_", ":", "_").Replace(export) + ".pem"
+	}
+	if err := writeFile0600(out, o.PEM); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `exported %s (%s) to %s: encrypted private key and %d certificate(s); recorded in %s
+check it with:
+  openssl pkey -in %s -passin env:%s -noout -text
+`, o.KeyId, o.KeySpec, out, len(o.CertificateChain), filepath.Join(dir, localkms.AuditFile), out, exportPassphraseEnv)
+	return nil
+}
+
+// writeFile0600 writes data to path, 0600, through a temporary file and a rename.
+func writeFile0600(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".export-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }

@@ -187,3 +187,63 @@ func TestRunRefusesNonLoopback(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// -create-exportable and -export: the key leaves the store as a 0600 PEM bundle that decrypts to the key the
+// server signs with, and the export is in the audit log; without the passphrase variable nothing is written.
+func TestRunExport(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"PKIKIT_KMS_PASSPHRASE": "store passphrase"}
+	getenv := func(k string) string { return env[k] }
+	ctx := context.Background()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"-dir", dir, "-create-exportable", "ECC_NIST_P256"}, getenv, &out); err != nil {
+		t.Fatal(err)
+	}
+	keyID := strings.TrimSpace(out.String())
+	pemPath := filepath.Join(t.TempDir(), "key.pem")
+	if err := run(ctx, []string{"-dir", dir, "-export", keyID, "-out", pemPath}, getenv, &out); err == nil {
+		t.Fatal("exported without " + exportPassphraseEnv)
+	}
+	env[exportPassphraseEnv] = "export passphrase"
+	out.Reset()
+	if err := run(ctx, []string{"-dir", dir, "-export", keyID, "-out", pemPath}, getenv, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "openssl pkey -in "+pemPath+" -passin env:"+exportPassphraseEnv) {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	st, err := os.Stat(pemPath)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("%v %v", err, st)
+	}
+	data, _ := os.ReadFile(pemPath)
+	key, err := localkms.DecryptPKCS8(data, []byte("export passphrase"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := localkms.Open(dir, &localkms.Options{Passphrase: []byte("store passphrase")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	pk, err := k.GetPublicKey(ctx, keyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spki, _ := alg.MarshalPKIXPublicKey(key.Public()); !bytes.Equal(spki, pk.PublicKey) {
+		t.Fatal("exported key differs")
+	}
+	recs, _, err := localkms.ReadAuditLog(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exports int
+	for _, r := range recs {
+		if r.Operation == "ExportKey" && r.KeyID == keyID && r.Outcome == localkms.AuditSuccess && strings.HasPrefix(r.Caller, "examples/localkms") {
+			exports++
+		}
+	}
+	if exports != 1 {
+		t.Fatalf("%d export records: %+v", exports, recs)
+	}
+}

@@ -46,7 +46,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	requireAmazon := fs.Bool("require-amazon", false, "the chain must end at a pinned Amazon root")
 	at := fs.String("at", "", "verification time (RFC 3339); default now")
 	var crls crlFlags
-	fs.Var(&crls, "crl", "a CRL file (DER or PEM) to check revocation against; repeatable")
+	fs.Var(&crls, "crl", "a CRL file (DER or PEM) to check revocation against; repeatable. With -crl, revocation "+
+		"is required: every certificate below the root needs a current CRL from its issuer")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -192,6 +193,9 @@ func chainNames(chain []*x509ext.Certificate) string {
 	parts := make([]string, len(chain))
 	for i, c := range chain {
 		parts[i] = c.Subject.CommonName
+		if parts[i] == "" {
+			parts[i] = c.Subject.String()
+		}
 	}
 	return strings.Join(parts, " <- ")
 }

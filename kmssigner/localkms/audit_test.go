@@ -228,7 +228,8 @@ func TestAuditHoldsNoSecrets(t *testing.T) {
 			secrets = append(secrets, seed)
 		}
 		if ek, ok := key.(*ecdsa.PrivateKey); ok {
-			secrets = append(secrets, ek.D.FillBytes(make([]byte, 32)))
+			d, _ := ek.Bytes()
+			secrets = append(secrets, d)
 		}
 	}
 	secrets = append(secrets, pass, msg)

@@ -23,12 +23,26 @@
 //     atomically. A wrong passphrase is ErrWrongPassphrase, an edited file ErrTampered.
 //   - Faults for tests: throttling (ThrottlingException) of the first N calls or a fraction, added latency that
 //     honours the context, failing chosen calls.
+//   - An audit log: every operation on a key (CreateKey, CreateAlias, GetPublicKey, Sign, Verify,
+//     ScheduleKeyDeletion, the deletion, SetCertificateChain, ExportKey) appends a record — key, operation,
+//     time, caller (the SigV4 access key id over HTTP, WithCaller in-process), outcome — never key material,
+//     messages or passphrases. JSON lines in audit.log (0600, fsynced per record by default; AuditOptions) or in
+//     memory; read with AuditLog or ReadAuditLog (a record torn by a crash is skipped). An operation whose
+//     record cannot be written fails.
+//   - Exportable keys (a pkikit extension, not AWS KMS): a key created with CreateKeyInput.Exportable (fixed at
+//     creation, authenticated in its key file) can be exported with ExportKey as a passphrase-encrypted PKCS#8
+//     (RFC 5958 / RFC 8018 PBES2: PBKDF2-HMAC-SHA256 with 600,000 iterations, or scrypt; AES-256-CBC) that
+//     `openssl pkey -passin` decrypts, together with the certificate chain attached by SetCertificateChain, as
+//     a PEM bundle. Other keys refuse with ErrNotExportable (PkikitKeyNotExportableException over HTTP, where
+//     export is off unless ServerOptions.AllowExportKeyUnsafe). DecryptPKCS8 / ParseEncryptedPKCS8 read such
+//     files (a wrong passphrase is ErrWrongPKCS8Passphrase).
 //
 // One process should write to a key-store directory at a time (a server, or an in-process KMS); other processes
 // may open it to sign (kmssigner.Open with a localkms: URI reads the directory afresh each time).
 //
 // What it does not do: symmetric, HMAC and key-agreement keys, Encrypt/Decrypt, key policies, grants, tags
 // (accepted and ignored), key rotation, multi-region keys, ED25519_PH_SHA_512, and Verify of EXTERNAL_MU
-// (UnsupportedOperationException: no ML-DSA library available to it verifies from μ). Private keys never leave
-// it: no operation returns or imports key material.
+// (UnsupportedOperationException: no ML-DSA library available to it verifies from μ), key import, and
+// tamper-evidence of the audit log (its lines are not MACed or chained). Private keys leave it only through
+// ExportKey, only for keys created exportable, only encrypted, and only after the export is in the audit log.
 package localkms

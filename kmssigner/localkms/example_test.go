@@ -26,6 +26,7 @@ func ExampleOpen() {
 	if err != nil {
 		panic(err)
 	}
+	defer k.Close() // flushes the audit log
 	out, err := k.CreateKey(ctx, &localkms.CreateKeyInput{KeySpec: kmssigner.KeySpecMLDSA65, KeyUsage: kmssigner.KeyUsageSignVerify})
 	if err != nil {
 		panic(err)
@@ -72,4 +73,33 @@ func ExampleServer() {
 	}
 	fmt.Println(out.KeyMetadata.KeySpec, out.KeyMetadata.SigningAlgorithms)
 	// Output: ECC_NIST_P256 [ECDSA_SHA_256]
+}
+
+// An exportable key leaves the KMS as a passphrase-encrypted PKCS#8 with its certificate chain; the export is in
+// the audit log. (Decrypt it with localkms.DecryptPKCS8, or `openssl pkey -in key.pem -passin env:VAR`.)
+func ExampleKMS_ExportKey() {
+	ctx := localkms.WithCaller(context.Background(), "operator@example")
+	k := localkms.NewMemory(nil)
+	out, err := k.CreateKey(ctx, &localkms.CreateKeyInput{KeySpec: kmssigner.KeySpecECCNISTP256, KeyUsage: kmssigner.KeyUsageSignVerify,
+		Exportable: true}) // pkikit extension: the default is false
+	if err != nil {
+		panic(err)
+	}
+	exp, err := k.ExportKey(ctx, &localkms.ExportKeyInput{KeyId: out.KeyMetadata.KeyId, Passphrase: []byte("a long export passphrase")})
+	if err != nil {
+		panic(err)
+	}
+	enc, err := localkms.ParseEncryptedPKCS8(exp.EncryptedPrivateKey)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(enc.KDF, enc.PRF, enc.Iterations)
+	fmt.Println(string(exp.PEM[:len("-----BEGIN ENCRYPTED PRIVATE KEY-----")]))
+	log, _ := k.AuditLog()
+	last := log[len(log)-1]
+	fmt.Println(last.Operation, last.Caller, last.Outcome)
+	// Output:
+	// PBKDF2 SHA-256 600000
+	// -----BEGIN ENCRYPTED PRIVATE KEY-----
+	// ExportKey operator@example Success
 }

@@ -405,7 +405,7 @@ func TestStoreFilesPrivateAndEncrypted(t *testing.T) {
 	k.CreateAlias(ctx, &CreateAliasInput{AliasName: "alias/a", TargetKeyId: id})
 	seed := alg.MLDSASeed(k.keys[id].signer)
 	pkcs8, _ := alg.MarshalPKCS8PrivateKey(k.keys[id2].signer)
-	d := k.keys[id2].signer.(*ecdsa.PrivateKey).D.Bytes()
+	d, _ := k.keys[id2].signer.(*ecdsa.PrivateKey).Bytes()
 	filepath.WalkDir(dir, func(path string, e os.DirEntry, err error) error {
 		if err != nil {
 			t.Fatal(err)

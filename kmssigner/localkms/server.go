@@ -123,9 +123,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// Requests in flight get a short grace; connections that never sent a request (the AWS SDK opens
+		// spare ones) would otherwise hold Shutdown for 5 s, so whatever is left after the grace is closed.
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		err := hs.Shutdown(sctx)
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = hs.Close()
+		}
 		<-done
 		return err
 	}
