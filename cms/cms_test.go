@@ -521,3 +521,78 @@ func TestParseTimeStrict(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifierCaches covers what a reused Verifier remembers: the signer certificate (found again by its
+// issuer and serial number and confirmed byte for byte) and the chain verified for it, which stays valid when a
+// later SignedData embeds fewer certificates — while a tampered copy of the signer's certificate is not taken
+// for the cached one, and a fresh Verifier still needs the intermediate.
+func TestVerifierCaches(t *testing.T) {
+	p := pkiFor(t, x509ext.KeyECDSAP256)
+	s := p.signer(t, x509ext.KeyECDSAP256, nil)
+	sign := func(o *SignOptions) []byte {
+		t.Helper()
+		o.Time = testNow
+		der, err := Sign(context.Background(), bytes.NewReader(testContent), []*Signer{s}, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der
+	}
+	full := sign(&SignOptions{})
+	leafOnly := sign(&SignOptions{Certificates: []*x509ext.Certificate{s.Certificate()}})
+
+	if _, err := Verify(leafOnly, bytes.NewReader(testContent), p.opts()); !errors.Is(err, ErrUntrusted) {
+		t.Fatalf("fresh verifier, no intermediate: got %v, want ErrUntrusted", err)
+	}
+	v, err := NewVerifier(p.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		res, err := v.Verify(full, bytes.NewReader(testContent))
+		if err != nil {
+			t.Fatalf("verification %d: %v", i, err)
+		}
+		if got := res.Signers[0]; !bytes.Equal(got.Certificate.Raw, s.Certificate().Raw) || len(got.Chain) != 3 {
+			t.Fatalf("verification %d: wrong certificate or chain of %d", i, len(got.Chain))
+		}
+	}
+	res, err := v.Verify(leafOnly, bytes.NewReader(testContent))
+	if err != nil || len(res.Signers[0].Chain) != 3 {
+		t.Fatalf("reused verifier, chain cached for the leaf: %v", err)
+	}
+	// The leaf's extensions tampered with (its serial number and issuer unchanged): not the cached certificate,
+	// and its signature by the CA no longer verifies.
+	leaf := s.Certificate().Raw
+	i := bytes.Index(full, leaf)
+	tampered := bytes.Clone(full)
+	tampered[i+len(leaf)-200] ^= 1
+	if _, err := v.Verify(tampered, bytes.NewReader(testContent)); err == nil {
+		t.Fatal("tampered signer certificate verified")
+	}
+	if _, err := v.Verify(full, bytes.NewReader([]byte("other content"))); !errors.Is(err, ErrContentDigest) {
+		t.Fatalf("other content: got %v, want ErrContentDigest", err)
+	}
+}
+
+// TestNewSignerDeduplicatesCertificates: a signer certificate also passed among the intermediates is embedded
+// once.
+func TestNewSignerDeduplicatesCertificates(t *testing.T) {
+	p := pkiFor(t, x509ext.KeyECDSAP256)
+	cert, key := p.leaf(t, x509ext.KeyECDSAP256, nil)
+	s, err := NewSigner(key, cert, &SignerOptions{Intermediates: []*x509ext.Certificate{p.sub, cert, p.sub}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := Sign(context.Background(), bytes.NewReader(testContent), []*Signer{s}, &SignOptions{Time: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, err := Parse(der, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sd.RawCertificates) != 2 {
+		t.Fatalf("%d certificates embedded, want 2", len(sd.RawCertificates))
+	}
+}

@@ -377,29 +377,53 @@ func Sign(ctx context.Context, content io.Reader, signers []*Signer, opts *SignO
 	}
 	sdLen := 3 + tlvSize(dalgsLen) + tlvSize(encapLen) + len(certsField) + tlvSize(infosLen)
 	ciLen := len(derOIDSignedData) + tlvSize(tlvSize(sdLen))
-	out := make([]byte, 0, tlvSize(ciLen))
-	out = appendHeader(out, 0x30, ciLen) // ContentInfo
-	out = append(out, derOIDSignedData...)
-	out = appendHeader(out, 0xa0, tlvSize(sdLen))
-	out = appendHeader(out, 0x30, sdLen) // SignedData
-	out = append(out, 0x02, 0x01, byte(version))
-	out = appendHeader(out, 0x31, dalgsLen)
-	for _, d := range dalgs {
-		out = append(out, d...)
-	}
-	out = appendHeader(out, 0x30, encapLen) // EncapsulatedContentInfo
-	out = append(out, ctOID...)
-	if opts.Attached {
-		out = appendHeader(out, 0xa0, tlvSize(len(attached)))
-		out = appendHeader(out, 0x04, len(attached))
+	if len(infos) > 2 {
+		out := make([]byte, 0, tlvSize(ciLen))
+		out = appendHead(out, ciLen, sdLen, version, dalgs, dalgsLen, encapLen, ctOID, opts.Attached, len(attached))
 		out = append(out, attached...)
+		out = append(out, certsField...)
+		out = appendHeader(out, 0x31, infosLen)
+		for i := range infos {
+			out = infos[i].appendTo(out)
+		}
+		return out, nil
 	}
-	out = append(out, certsField...)
-	out = appendHeader(out, 0x31, infosLen)
+	// One or two signers: the headers are written into stack buffers and the output is assembled by one
+	// bytes.Join — one allocation of the exact size that, unlike make, is not zeroed before the certificates
+	// and the signatures are copied in.
+	var headBuf [192]byte
+	var midBuf [2][512]byte
+	var parts [7][]byte
+	parts[0] = appendHead(headBuf[:0], ciLen, sdLen, version, dalgs, dalgsLen, encapLen, ctOID, opts.Attached, len(attached))
+	parts[1], parts[2] = attached, certsField
+	mid := appendHeader(midBuf[0][:0], 0x31, infosLen)
 	for i := range infos {
-		out = infos[i].appendTo(out)
+		if i > 0 {
+			mid = midBuf[i][:0]
+		}
+		parts[3+2*i], parts[4+2*i] = infos[i].appendPrefix(mid), infos[i].sig
 	}
-	return out, nil
+	return bytes.Join(parts[:3+2*len(infos)], nil), nil
+}
+
+// appendHead appends the SignedData's ContentInfo up to the content octets of an attached content.
+func appendHead(b []byte, ciLen, sdLen, version int, dalgs [][]byte, dalgsLen, encapLen int, ctOID []byte, attached bool, contentLen int) []byte {
+	b = appendHeader(b, 0x30, ciLen) // ContentInfo
+	b = append(b, derOIDSignedData...)
+	b = appendHeader(b, 0xa0, tlvSize(sdLen))
+	b = appendHeader(b, 0x30, sdLen) // SignedData
+	b = append(b, 0x02, 0x01, byte(version))
+	b = appendHeader(b, 0x31, dalgsLen)
+	for _, d := range dalgs {
+		b = append(b, d...)
+	}
+	b = appendHeader(b, 0x30, encapLen) // EncapsulatedContentInfo
+	b = append(b, ctOID...)
+	if attached {
+		b = appendHeader(b, 0xa0, tlvSize(contentLen))
+		b = appendHeader(b, 0x04, contentLen)
+	}
+	return b
 }
 
 // signedAttrs returns the DER SET OF the signer's signed attributes (the message it signs): contentType,
@@ -408,15 +432,16 @@ func Sign(ctx context.Context, content io.Reader, signers []*Signer, opts *SignO
 func (s *Signer) signedAttrs(ctAttr, timeAttr, sum []byte) []byte {
 	var mdBuf [96]byte
 	mdAttr := append(append(mdBuf[:0], s.mdAttrHead...), sum...)
-	list := [4][]byte{ctAttr, timeAttr, mdAttr, s.algProtAttr}
-	l := list[:0]
-	total := 0
-	for _, a := range list {
+	var list [4][]byte
+	n, total := 0, 0
+	for _, a := range [4][]byte{ctAttr, timeAttr, mdAttr, s.algProtAttr} {
 		if a != nil {
-			l = append(l, a)
+			list[n] = a
+			n++
 			total += len(a)
 		}
 	}
+	l := list[:n]
 	// Insertion sort: at most four elements, no allocation.
 	for i := 1; i < len(l); i++ {
 		for j := i; j > 0 && bytes.Compare(l[j-1], l[j]) > 0; j-- {
@@ -445,14 +470,18 @@ func (p *signerInfoParts) contentLen() int {
 
 // appendTo appends the DER SignerInfo.
 func (p *signerInfoParts) appendTo(b []byte) []byte {
+	return append(p.appendPrefix(b), p.sig...)
+}
+
+// appendPrefix appends the DER SignerInfo up to the signature's octets.
+func (p *signerInfoParts) appendPrefix(b []byte) []byte {
 	b = appendHeader(b, 0x30, p.contentLen())
 	b = append(b, p.s.siHead...)
 	// signedAttrs [0] IMPLICIT: the same content as the signed SET OF.
 	b = append(b, 0xa0)
 	b = append(b, p.attrs[1:]...)
 	b = append(b, p.s.sigAID...)
-	b = appendHeader(b, 0x04, len(p.sig))
-	return append(b, p.sig...)
+	return appendHeader(b, 0x04, len(p.sig))
 }
 
 // sortedInfos returns the SignerInfos in the order of a DER SET OF (by their encodings).

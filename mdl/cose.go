@@ -290,7 +290,7 @@ func ParseSign1(b []byte) (*Sign1, error) {
 
 // parseHeader decodes a COSE header map; labels are int64 or string.
 func parseHeader(b []byte) (map[any]cbor.RawMessage, error) {
-	var m map[any]cbor.RawMessage
+	var m map[any]rawCBOR
 	if err := decMode.Unmarshal(b, &m); err != nil {
 		return nil, err
 	}
@@ -304,11 +304,11 @@ func parseHeader(b []byte) (map[any]cbor.RawMessage, error) {
 			if kk > 1<<62 {
 				return nil, fmt.Errorf("header label out of range")
 			}
-			out[int64(kk)] = v
+			out[int64(kk)] = cbor.RawMessage(v)
 		case int64:
-			out[kk] = v
+			out[kk] = cbor.RawMessage(v)
 		case string:
-			out[kk] = v
+			out[kk] = cbor.RawMessage(v)
 		default:
 			return nil, fmt.Errorf("header label of type %T", k)
 		}

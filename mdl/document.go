@@ -27,7 +27,8 @@ type itemWire struct {
 	ElementValue      rawCBOR `cbor:"elementValue"`
 }
 
-// ParseIssuerSignedItem parses IssuerSignedItemBytes (#6.24(bstr .cbor IssuerSignedItem)) and keeps the bytes.
+// ParseIssuerSignedItem parses IssuerSignedItemBytes (#6.24(bstr .cbor IssuerSignedItem)) and keeps the bytes (b
+// itself: no copy).
 func ParseIssuerSignedItem(b []byte) (*IssuerSignedItem, error) {
 	it := new(IssuerSignedItem)
 	if err := parseItem(b, it); err != nil {
@@ -176,7 +177,8 @@ func (o ParseOptions) check(op string, b []byte) error {
 	return nil
 }
 
-// ParseIssuerSigned parses an IssuerSigned structure, keeping every item's and issuerAuth's bytes.
+// ParseIssuerSigned parses an IssuerSigned structure, keeping every item's and issuerAuth's bytes. The result refers
+// to b (no copy): b must not change while it is in use.
 func ParseIssuerSigned(b []byte, opts ParseOptions) (*IssuerSigned, error) {
 	const op = "parse IssuerSigned"
 	if err := opts.check(op, b); err != nil {
@@ -353,7 +355,8 @@ type deviceSignedWire struct {
 	} `cbor:"deviceAuth"`
 }
 
-// ParseDeviceResponse parses a DeviceResponse, keeping the bytes of everything hashed or signed.
+// ParseDeviceResponse parses a DeviceResponse, keeping the bytes of everything hashed or signed. The result refers
+// to b (no copy): b must not change while it is in use.
 func ParseDeviceResponse(b []byte, opts ParseOptions) (*DeviceResponse, error) {
 	const op = "parse DeviceResponse"
 	if err := opts.check(op, b); err != nil {

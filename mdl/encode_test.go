@@ -526,3 +526,35 @@ func TestParseItemFastMatchesFxamacker(t *testing.T) {
 		t.Fatalf("fast path taken only %d times", fast)
 	}
 }
+
+// parseValueDigestsFast must take only encodings that fxamacker decodes to the same maps.
+func TestParseValueDigestsFastMatchesFxamacker(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	fast := 0
+	for i := range 5000 {
+		b := appendValueDigests(nil, randMSO(r).ValueDigests)
+		if r.IntN(2) == 0 {
+			for range 1 + r.IntN(3) {
+				b[r.IntN(len(b))] ^= byte(1 << r.IntN(8))
+			}
+		}
+		if decMode.Wellformed(b) != nil {
+			continue // the MSO decoder has checked well-formedness before
+		}
+		got, ok := parseValueDigestsFast(b)
+		if !ok {
+			continue
+		}
+		fast++
+		var want map[string]map[uint64][]byte
+		if err := decMode.Unmarshal(b, &want); err != nil {
+			t.Fatalf("case %d: fast path took %x, fxamacker rejects it: %v", i, b, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("case %d %x: fast %v, fxamacker %v", i, b, got, want)
+		}
+	}
+	if fast < 2000 {
+		t.Fatalf("fast path taken only %d times", fast)
+	}
+}

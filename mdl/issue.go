@@ -85,7 +85,8 @@ type IssueRequest struct {
 	// NameSpaces maps namespace → element identifier → value. Values are CBOR-encoded: use FullDate for
 	// full-date elements (birth_date, issue_date, expiry_date), time.Time for tdate (written UTC, whole seconds),
 	// []byte for bstr (portrait), bool for age_over_NN, []any / map[string]any for driving_privileges. Elements
-	// of org.iso.18013.5.1 are type-checked against ISO/IEC 18013-5 Table 5.
+	// of org.iso.18013.5.1 are type-checked against ISO/IEC 18013-5 Table 5. Issue copies only the values it
+	// rewrites (those holding a time.Time): the issued items' ElementValue may share slices and maps with these.
 	NameSpaces map[string]map[string]any
 	// DeviceKey is the holder's device public key (*ecdsa.PublicKey P-256/384/521, *ecdh.PublicKey or
 	// ed25519.PublicKey), bound into the MSO as a COSE_Key.

@@ -6,6 +6,7 @@ import (
 	"crypto/sha512"
 	"hash"
 	"time"
+	"unicode/utf8"
 )
 
 // Document types and namespaces of ISO/IEC 18013-5.
@@ -80,9 +81,9 @@ type MobileSecurityObject struct {
 }
 
 type msoWire struct {
-	Version         string                       `cbor:"version"`
-	DigestAlgorithm string                       `cbor:"digestAlgorithm"`
-	ValueDigests    map[string]map[uint64][]byte `cbor:"valueDigests"`
+	Version         string           `cbor:"version"`
+	DigestAlgorithm string           `cbor:"digestAlgorithm"`
+	ValueDigests    valueDigestsWire `cbor:"valueDigests"`
 	DeviceKeyInfo   *struct {
 		DeviceKey         rawCBOR            `cbor:"deviceKey"`
 		KeyAuthorizations *KeyAuthorizations `cbor:"keyAuthorizations"`
@@ -97,8 +98,77 @@ type msoWire struct {
 	} `cbor:"validityInfo"`
 }
 
+// valueDigestsWire decodes valueDigests: the common form without reflection (parseValueDigestsFast), anything
+// else through fxamacker.
+type valueDigestsWire struct{ m map[string]map[uint64][]byte }
+
+func (v *valueDigestsWire) UnmarshalCBOR(b []byte) error {
+	if m, ok := parseValueDigestsFast(b); ok {
+		v.m = m
+		return nil
+	}
+	return decMode.Unmarshal(b, &v.m)
+}
+
+// parseValueDigestsFast decodes a well-formed valueDigests (the decoder has checked b, within its bounds) that is
+// a map of distinct valid UTF-8 text keys to maps of distinct unsigned integers to byte strings; it reports false
+// for anything else, which fxamacker then accepts or rejects as it always did. The digests refer into b.
+func parseValueDigestsFast(b []byte) (map[string]map[uint64][]byte, bool) {
+	readMap := func(b []byte) (uint64, []byte, bool) {
+		if len(b) == 0 || b[0]>>5 != cborMajorMap {
+			return 0, nil, false
+		}
+		n, hl, ok := readHeadArg(b)
+		return n, b[hl:], ok && n <= MaxMapPairs
+	}
+	n, rest, ok := readMap(b)
+	if !ok {
+		return nil, false
+	}
+	out := make(map[string]map[uint64][]byte, n)
+	for range n {
+		if len(rest) == 0 || rest[0]>>5 != 3 {
+			return nil, false
+		}
+		kl, hl, ok := readHeadArg(rest)
+		if !ok || uint64(len(rest)-hl) < kl || !utf8.Valid(rest[hl:hl+int(kl)]) {
+			return nil, false
+		}
+		ns := string(rest[hl : hl+int(kl)])
+		if _, dup := out[ns]; dup {
+			return nil, false
+		}
+		var m uint64
+		if m, rest, ok = readMap(rest[hl+int(kl):]); !ok {
+			return nil, false
+		}
+		ids := make(map[uint64][]byte, m)
+		for range m {
+			if len(rest) == 0 || rest[0]>>5 != 0 {
+				return nil, false
+			}
+			id, hl, ok := readHeadArg(rest)
+			if _, dup := ids[id]; !ok || dup {
+				return nil, false
+			}
+			rest = rest[hl:]
+			if len(rest) == 0 || rest[0]>>5 != 2 {
+				return nil, false
+			}
+			dl, hl, ok := readHeadArg(rest)
+			if !ok || uint64(len(rest)-hl) < dl {
+				return nil, false
+			}
+			ids[id] = rest[hl : hl+int(dl) : hl+int(dl)]
+			rest = rest[hl+int(dl):]
+		}
+		out[ns] = ids
+	}
+	return out, len(rest) == 0
+}
+
 // ParseMobileSecurityObject parses MobileSecurityObjectBytes (tag 24) or a bare MSO map. strict demands tdates
-// without offsets or fractional seconds; lenient (false) accepts any RFC 3339 date-time.
+// without offsets or fractional seconds; lenient (false) accepts any RFC 3339 date-time. The result refers to b.
 func ParseMobileSecurityObject(b []byte, strict bool) (*MobileSecurityObject, error) {
 	const op = "parse MSO"
 	if len(b) > 0 && b[0]>>5 == 6 {
@@ -117,7 +187,7 @@ func ParseMobileSecurityObject(b []byte, strict bool) (*MobileSecurityObject, er
 		return nil, newErr(op, ErrMalformed, "version missing", nil)
 	case w.DocType == "":
 		return nil, newErr(op, ErrMalformed, "docType missing", nil)
-	case len(w.ValueDigests) == 0:
+	case len(w.ValueDigests.m) == 0:
 		return nil, newErr(op, ErrMalformed, "valueDigests missing", nil)
 	case w.DeviceKeyInfo == nil || w.DeviceKeyInfo.DeviceKey == nil:
 		return nil, newErr(op, ErrMalformed, "deviceKeyInfo.deviceKey missing", nil)
@@ -129,7 +199,7 @@ func ParseMobileSecurityObject(b []byte, strict bool) (*MobileSecurityObject, er
 		return nil, err
 	}
 	size := len(da.sum(nil))
-	for ns, ids := range w.ValueDigests {
+	for ns, ids := range w.ValueDigests.m {
 		if len(ids) == 0 {
 			return nil, newErr(op, ErrMalformed, "valueDigests of "+ns+" empty", nil)
 		}
@@ -144,7 +214,7 @@ func ParseMobileSecurityObject(b []byte, strict bool) (*MobileSecurityObject, er
 		return nil, newErr(op, ErrMalformed, "deviceKey", err)
 	}
 	m := &MobileSecurityObject{
-		Version: w.Version, DigestAlgorithm: da, ValueDigests: w.ValueDigests, DeviceKey: pub,
+		Version: w.Version, DigestAlgorithm: da, ValueDigests: w.ValueDigests.m, DeviceKey: pub,
 		DeviceKeyCOSE: w.DeviceKeyInfo.DeviceKey, KeyAuthorizations: w.DeviceKeyInfo.KeyAuthorizations,
 		DocType: w.DocType, raw: b,
 	}

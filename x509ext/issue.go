@@ -572,21 +572,18 @@ func build(ctx context.Context, ic *Certificate, signer crypto.Signer, a Signatu
 	if ic != nil {
 		issuerName = ic.RawSubject
 	}
-	tbs, err := marshalTBS(d, a, issuerName, spki)
+	// The certificate is assembled in the buffer the TBS is written to (one allocation instead of two): the TBS
+	// starts after room for the outer SEQUENCE header, and the algorithm and signature are appended after it.
+	buf, err := marshalTBS(d, a, issuerName, spki, certHeaderRoom, signatureRoom(a))
 	if err != nil {
 		return nil, err
 	}
+	tbs := buf[certHeaderRoom:]
 	sig, err := alg.Sign(ctx, signer, a, tbs)
 	if err != nil {
 		return nil, newErr(op, ErrSignerFailed, "signing failed", err)
 	}
-	b := cryptobyte.NewBuilder(make([]byte, 0, len(tbs)+len(sig)+64))
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddBytes(tbs)
-		a.AddAlgorithmIdentifier(b)
-		b.AddASN1BitString(sig)
-	})
-	certDER, err := b.Bytes()
+	certDER, err := wrapCertificate(buf, a, sig)
 	if err != nil {
 		return nil, newErr(op, ErrInvalidRequest, "encode certificate", err)
 	}
@@ -685,12 +682,26 @@ func addTime(b *cryptobyte.Builder, t time.Time) {
 	}
 }
 
-func marshalTBS(d *Draft, a SignatureAlgorithm, issuerName, spki []byte) ([]byte, error) {
+// certHeaderRoom is the room left before the TBS for the Certificate SEQUENCE header: tag and up to four length
+// octets (certificates are far below 2^32 bytes).
+const certHeaderRoom = 6
+
+// signatureRoom estimates the room after the TBS for signatureAlgorithm and signature, so that appending them
+// does not copy the buffer.
+func signatureRoom(a SignatureAlgorithm) int {
+	if a.Family() == alg.FamilyMLDSA {
+		return 4700 // ML-DSA-87 signature: 4627 octets
+	}
+	return 640 // RSA-4096: 512 octets; ECDSA P-521: ~139; PSS parameters ~65
+}
+
+// marshalTBS writes the DER TBSCertificate after `before` zero octets and leaves capacity for `after` more.
+func marshalTBS(d *Draft, a SignatureAlgorithm, issuerName, spki []byte, before, after int) ([]byte, error) {
 	size := 128 + len(issuerName) + len(d.RawSubject) + len(spki)
 	for _, e := range d.Extensions {
 		size += len(e.Value) + len(e.Id)*2 + 16
 	}
-	b := cryptobyte.NewBuilder(make([]byte, 0, size))
+	b := cryptobyte.NewBuilder(make([]byte, before, before+size+after))
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) { b.AddASN1Int64(2) })
 		b.AddASN1BigInt(d.SerialNumber)
@@ -717,6 +728,45 @@ func marshalTBS(d *Draft, a SignatureAlgorithm, issuerName, spki []byte) ([]byte
 		return nil, newErr("issue", ErrInvalidRequest, "encode tbsCertificate", err)
 	}
 	return out, nil
+}
+
+// wrapCertificate turns buf (certHeaderRoom spare octets, then the TBS) into the DER Certificate
+// SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING } and returns it (a sub-slice of buf's
+// array when the capacity sufficed).
+func wrapCertificate(buf []byte, a SignatureAlgorithm, sig []byte) ([]byte, error) {
+	aid := a.MarshalAlgorithmIdentifier()
+	if aid == nil {
+		return nil, newErr("issue", ErrUnsupportedAlgorithm, a.String(), nil)
+	}
+	buf = append(buf, aid...)
+	buf = appendHeader(buf, byte(cbasn1.BIT_STRING), len(sig)+1)
+	buf = append(buf, 0) // no unused bits
+	buf = append(buf, sig...)
+	var hdr [certHeaderRoom]byte
+	h := appendHeader(hdr[:0], byte(cbasn1.SEQUENCE), len(buf)-certHeaderRoom)
+	if len(h) > certHeaderRoom {
+		return nil, newErr("issue", ErrLimit, "certificate too large", nil)
+	}
+	start := certHeaderRoom - len(h)
+	copy(buf[start:], h)
+	return buf[start:], nil
+}
+
+// appendHeader appends a DER tag and definite length.
+func appendHeader(b []byte, tag byte, n int) []byte {
+	b = append(b, tag)
+	switch {
+	case n < 0x80:
+		return append(b, byte(n))
+	case n < 1<<8:
+		return append(b, 0x81, byte(n))
+	case n < 1<<16:
+		return append(b, 0x82, byte(n>>8), byte(n))
+	case n < 1<<24:
+		return append(b, 0x83, byte(n>>16), byte(n>>8), byte(n))
+	default:
+		return append(b, 0x84, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
 }
 
 // parseIssued wraps a certificate Issue just made; the subject key is known, so it is not decoded again.

@@ -21,10 +21,13 @@ type Policy struct {
 	AllowedKeyAlgorithms []KeyAlgorithm
 	// AllowedProfiles lists profile names or template ARNs allowed; empty allows all.
 	AllowedProfiles []string
-	// DenyWildcardNames refuses DNS names (subjectAltName dNSName or a subject CN) containing "*".
+	// DenyWildcardNames refuses DNS names (subjectAltName dNSName or any subject commonName) containing "*".
 	DenyWildcardNames bool
-	// AllowedDNSSuffixes, when non-empty, requires every dNSName in subjectAltName to equal one of these domains
-	// or to be below one of them ("example.com" allows "example.com" and "a.b.example.com", not "badexample.com").
+	// AllowedDNSSuffixes, when non-empty, requires every dNSName in subjectAltName, and every subject commonName
+	// that has the shape of a host name, to equal one of these domains or to be below one of them ("example.com"
+	// allows "example.com" and "a.b.example.com", not "badexample.com"). Names compare ASCII case-insensitively
+	// with one trailing dot ignored; names with non-ASCII bytes never match. The names checked are read from the
+	// subjectAltName extension and subject exactly as they will be signed.
 	AllowedDNSSuffixes []string
 	// MaxValidity bounds NotAfter − NotBefore; 0 means no bound.
 	MaxValidity time.Duration

@@ -515,3 +515,28 @@ func TestIssueRefusesCSRWithDuplicateExtension(t *testing.T) {
 	_, err := root.Issue(context.Background(), &IssueRequest{Profile: p, CSR: csr, Validity: time.Hour})
 	mustErr(t, err, ErrBadCSR)
 }
+
+// TestWrapCertificateMatchesCryptobyte: the hand-assembled Certificate SEQUENCE equals cryptobyte's encoding for
+// TBS and signature sizes across every DER length-form boundary.
+func TestWrapCertificateMatchesCryptobyte(t *testing.T) {
+	for _, tbsLen := range []int{2, 100, 127, 128, 250, 255, 256, 65535, 65536, 70000} {
+		for _, sigLen := range []int{64, 3309, 4627} {
+			tbs := bytes.Repeat([]byte{0xab}, tbsLen)
+			sig := bytes.Repeat([]byte{0xcd}, sigLen)
+			buf := append(make([]byte, certHeaderRoom), tbs...)
+			got, err := wrapCertificate(buf, MLDSA65, sig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b cryptobyte.Builder
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				b.AddBytes(tbs)
+				MLDSA65.AddAlgorithmIdentifier(b)
+				b.AddASN1BitString(sig)
+			})
+			if want := b.BytesOrPanic(); !bytes.Equal(got, want) {
+				t.Fatalf("tbs %d, sig %d: encodings differ", tbsLen, sigLen)
+			}
+		}
+	}
+}
