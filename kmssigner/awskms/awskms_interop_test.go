@@ -40,8 +40,10 @@ func TestOpenSSL35VerifiesLargeMLDSA87CertificateSignedThroughSDK(t *testing.T) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One clock for both certificates: the leaf must not outlive the root when the second ticks in between.
+	notBefore := time.Now().Add(-time.Hour)
 	root, err := x509ext.SelfSign(ctx, s, &x509ext.IssueRequest{Profile: x509ext.RootCACertificateV1,
-		Subject: pkix.Name{CommonName: "pkikit KMS ML-DSA-87 root"}, NotBefore: time.Now().Add(-time.Hour), Validity: 24 * time.Hour})
+		Subject: pkix.Name{CommonName: "pkikit KMS ML-DSA-87 root"}, NotBefore: notBefore, Validity: 48 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +59,7 @@ func TestOpenSSL35VerifiesLargeMLDSA87CertificateSignedThroughSDK(t *testing.T) 
 	profile := x509ext.EndEntityServerAuthCertificateV1
 	profile.KeyUsage = x509.KeyUsageDigitalSignature // RFC 9881 §5: no keyEncipherment on ML-DSA
 	leaf, err := issuer.Issue(ctx, &x509ext.IssueRequest{Profile: profile, PublicKey: leafKey.Public(),
-		Subject: pkix.Name{CommonName: names[0]}, DNSNames: names, NotBefore: time.Now().Add(-time.Hour), Validity: 24 * time.Hour})
+		Subject: pkix.Name{CommonName: names[0]}, DNSNames: names, NotBefore: notBefore, Validity: 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
