@@ -21,7 +21,7 @@ run ./kmssigner         'SignECDSAP256_(BareKey|LocalKMS$)|SignMLDSA65_(BareKey|
 run ./kmssigner/awskms  'SignECDSAP256ThroughSDK$'
 run ./truststore        'Verify'
 run ./cms               '1KiB'
-run ./mdl               'MDL|DeviceResponse'
+run ./mdl               'MDL20ES256|DeviceResponse20ES256'
 
 echo
 echo "== benchstat"
@@ -48,7 +48,7 @@ cms:VerifyMLDSA65_1KiB_Warm VerifyMLDSA65_1KiB_RawVerify 1.1
 cms:SignECDSAP256_1KiB SignECDSAP256_1KiB_Raw 1.1
 cms:VerifyECDSAP256_1KiB_Warm VerifyECDSAP256_1KiB_Raw 1.1
 cms:SignECDSAP256_1KiB SignECDSAP256_1KiB_Pkcs7 0.714
-cms:VerifyECDSAP256_1KiB_Cold VerifyECDSAP256_1KiB_Pkcs7 0.8
+cms:VerifyECDSAP256_1KiB_Warm VerifyECDSAP256_1KiB_Pkcs7 0.8
 mdl:IssueMDL20ES256 IssueMDL20ES256_RawPeer 1.5
 mdl:VerifyDeviceResponse20ES256 VerifyDeviceResponse20ES256_RawPeer 1.5
 '
