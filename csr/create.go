@@ -24,7 +24,7 @@ import (
 var (
 	OIDExtensionRequest  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 14}
 	OIDChallengePassword = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 7}
-	OIDSubjectAltName    = asn1.ObjectIdentifier{2, 5, 29, 17}
+	OIDSubjectAltName    = der.OIDSubjectAltName
 )
 
 // MaxChallengePasswordLength is pkcs-9-ub-challengePassword (RFC 2985): the most characters a challenge

@@ -23,14 +23,14 @@ var (
 	// OIDExtKeyUsageMDLReaderAuth is id-mdl-kp-mdlReaderAuth (1.0.18013.5.1.6).
 	OIDExtKeyUsageMDLReaderAuth = asn1.ObjectIdentifier{1, 0, 18013, 5, 1, 6}
 
-	oidSKI               = asn1.ObjectIdentifier{2, 5, 29, 14}
-	oidKU                = asn1.ObjectIdentifier{2, 5, 29, 15}
-	oidIAN               = asn1.ObjectIdentifier{2, 5, 29, 18}
-	oidBC                = asn1.ObjectIdentifier{2, 5, 29, 19}
-	oidCRLDP             = asn1.ObjectIdentifier{2, 5, 29, 31}
-	oidAKI               = asn1.ObjectIdentifier{2, 5, 29, 35}
-	oidEKU               = asn1.ObjectIdentifier{2, 5, 29, 37}
-	oidNameConstraints   = asn1.ObjectIdentifier{2, 5, 29, 30}
+	oidSKI               = x509ext.OIDExtensionSubjectKeyID
+	oidKU                = x509ext.OIDExtensionKeyUsage
+	oidIAN               = x509ext.OIDExtensionIssuerAltName
+	oidBC                = x509ext.OIDExtensionBasicConstraints
+	oidCRLDP             = x509ext.OIDExtensionCRLDistributionPoints
+	oidAKI               = x509ext.OIDExtensionAuthorityKeyID
+	oidEKU               = x509ext.OIDExtensionExtKeyUsage
+	oidNameConstraints   = x509ext.OIDExtensionNameConstraints
 	oidPolicyMappings    = asn1.ObjectIdentifier{2, 5, 29, 33}
 	oidPolicyConstraints = asn1.ObjectIdentifier{2, 5, 29, 36}
 	oidFreshestCRL       = asn1.ObjectIdentifier{2, 5, 29, 46}

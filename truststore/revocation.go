@@ -59,7 +59,7 @@ var (
 	oidCRLNumber           = asn1.ObjectIdentifier{2, 5, 29, 20}
 	oidDeltaCRLIndicator   = asn1.ObjectIdentifier{2, 5, 29, 27}
 	oidIssuingDistPoint    = asn1.ObjectIdentifier{2, 5, 29, 28}
-	oidAuthorityKeyID      = asn1.ObjectIdentifier{2, 5, 29, 35}
+	oidAuthorityKeyID      = x509ext.OIDExtensionAuthorityKeyID
 	oidCRLReasonCode       = asn1.ObjectIdentifier{2, 5, 29, 21}
 	oidInvalidityDate      = asn1.ObjectIdentifier{2, 5, 29, 24}
 	maxFetchedCRLsPerCheck = 4
