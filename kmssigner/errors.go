@@ -28,7 +28,8 @@ var (
 	// key, a corrupted response or a key rotated underneath).
 	ErrSignatureMismatch = errors.New("kmssigner: KMS signature does not verify under the cached public key")
 	// ErrUnverifiableMu: a caller-supplied ML-DSA μ (opts.HashFunc() == MLDSAMu) cannot be verified locally (no
-	// library available here verifies from μ), so it is refused unless Options.AcceptMuUnsafe is set.
+	// library available here verifies from μ), so it is refused unless Options.AcceptMuUnsafe (or SkipVerifyUnsafe,
+	// which turns local verification off altogether) is set.
 	ErrUnverifiableMu = errors.New("kmssigner: a signature over a caller-supplied μ cannot be verified locally")
 	// ErrBackend: the Client returned an error (the *APIError or transport error is the cause).
 	ErrBackend = errors.New("kmssigner: KMS call failed")

@@ -155,14 +155,27 @@ func New(ctx context.Context, client Client, keyID string, opts *Options) (*Sign
 
 // Public returns the cached public key: *ecdsa.PublicKey, *rsa.PublicKey, ed25519.PublicKey, or circl's
 // *mldsa44/65/87.PublicKey.
-func (s *Signer) Public() crypto.PublicKey { return s.pub }
+func (s *Signer) Public() crypto.PublicKey {
+	if s == nil {
+		return nil
+	}
+	return s.pub
+}
 
 // KeyID returns the key reference exactly as given to New.
-func (s *Signer) KeyID() string { return s.keyID }
+func (s *Signer) KeyID() string {
+	if s == nil {
+		return ""
+	}
+	return s.keyID
+}
 
 // PublicKeyInfo returns a copy of what GetPublicKey reported (its KeyID is the KMS's canonical form, usually the
 // key ARN).
 func (s *Signer) PublicKeyInfo() PublicKeyInfo {
+	if s == nil {
+		return PublicKeyInfo{}
+	}
 	i := s.info
 	i.PublicKey = slices.Clone(i.PublicKey)
 	i.SigningAlgorithms = slices.Clone(i.SigningAlgorithms)
@@ -170,7 +183,15 @@ func (s *Signer) PublicKeyInfo() PublicKeyInfo {
 }
 
 // VerifiesSignatures reports whether every signature is verified locally before it is returned (alg.SelfVerifier).
-func (s *Signer) VerifiesSignatures() bool { return s.verify }
+func (s *Signer) VerifiesSignatures() bool { return s.usable() == nil && s.verify }
+
+// usable refuses a nil Signer and one not made by New (a zero Signer has no Client and no public key).
+func (s *Signer) usable() error {
+	if s == nil || s.client == nil || s.pub == nil {
+		return newErr("sign", "", ErrInvalidOptions, "nil or zero Signer (use kmssigner.New)", nil)
+	}
+	return nil
+}
 
 // Sign is SignContext with context.Background(): digest is a digest for ECDSA and RSA keys (opts names the hash,
 // *rsa.PSSOptions selects PSS) and the message itself for Ed25519 and ML-DSA keys (opts.HashFunc() == 0).
@@ -195,6 +216,9 @@ func (s *Signer) SignMessage(rand io.Reader, msg []byte, opts crypto.SignerOpts)
 //     context, otherwise EXTERNAL_MU with μ computed from the cached public key. opts.HashFunc() == MLDSAMu means
 //     digest already is μ (see Options.AcceptMuUnsafe).
 func (s *Signer) SignContext(ctx context.Context, _ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -211,6 +235,9 @@ func (s *Signer) SignContext(ctx context.Context, _ io.Reader, digest []byte, op
 // SignMessageContext signs msg itself: ECDSA and RSA hash it with opts.HashFunc() (which must not be 0) and sign
 // the digest as SignContext does; Ed25519 and ML-DSA are the same as SignContext.
 func (s *Signer) SignMessageContext(ctx context.Context, rand io.Reader, msg []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
 	if s.family != alg.FamilyECDSA && s.family != alg.FamilyRSA {
 		return s.SignContext(ctx, rand, msg, opts)
 	}
@@ -323,6 +350,10 @@ func (s *Signer) signEd25519(ctx context.Context, msg []byte, opts crypto.Signer
 	if eo, ok := opts.(*ed25519.Options); ok && eo.Context != "" {
 		return nil, newErr(op, s.keyID, ErrInvalidOptions, "Ed25519ctx is not supported by KMS", nil)
 	}
+	// A context meant for ML-DSA must not be dropped silently: pure Ed25519 has none.
+	if mctx, ok := mldsaContext(opts); ok && len(mctx) > 0 {
+		return nil, newErr(op, s.keyID, ErrInvalidOptions, "a context string with an Ed25519 key (KMS signs pure Ed25519 only)", nil)
+	}
 	if len(msg) > MaxRawMessage {
 		return nil, newErr(op, s.keyID, ErrMessageTooLarge, fmt.Sprintf("Ed25519 message of %d bytes (KMS signs at most %d, RAW only)", len(msg), MaxRawMessage), nil)
 	}
@@ -424,7 +455,7 @@ func (s *Signer) call(ctx context.Context, msg []byte, messageType, algName stri
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if s.allowed != nil && !slices.Contains(s.allowed, algName) {
+	if len(s.allowed) > 0 && !slices.Contains(s.allowed, algName) { // empty: not reported
 		return nil, newErr("sign", s.keyID, ErrInvalidOptions, "the KMS key does not offer "+algName, nil)
 	}
 	sig, err := s.client.Sign(ctx, &SignRequest{KeyID: s.keyID, Message: msg, MessageType: messageType, SigningAlgorithm: algName})

@@ -158,7 +158,8 @@ func parseAttrs(s, sep string, into map[string]string) error {
 	for _, kv := range strings.Split(s, sep) {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return uriError("attribute without name=value: " + kv)
+			// kv is not echoed: it may be a mistyped pin-value.
+			return uriError("attribute without name=value")
 		}
 		if _, dup := into[k]; dup {
 			return uriError("duplicate attribute " + k)

@@ -116,6 +116,12 @@ func LoadSDKClient(ctx context.Context, opts Options) (*kms.Client, error) {
 // given) and returns the DER SubjectPublicKeyInfo with the key's spec, usage and signing algorithms.
 func (c *Client) GetPublicKey(ctx context.Context, keyID string) (*kmssigner.PublicKeyInfo, error) {
 	const op = "get public key"
+	if c == nil || c.api == nil {
+		return nil, errf(op, ErrInvalidRequest, "nil Client or API (use awskms.New or Load)")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if keyID == "" {
 		return nil, errf(op, ErrInvalidRequest, "empty key id")
 	}
@@ -146,6 +152,12 @@ func (c *Client) GetPublicKey(ctx context.Context, keyID string) (*kmssigner.Pub
 // (kmssigner's SigningAlgorithm* and MessageType* constants); anything else is refused before the call.
 func (c *Client) Sign(ctx context.Context, req *kmssigner.SignRequest) ([]byte, error) {
 	const op = "sign"
+	if c == nil || c.api == nil {
+		return nil, errf(op, ErrInvalidRequest, "nil Client or API (use awskms.New or Load)")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if req == nil {
 		return nil, errf(op, ErrInvalidRequest, "nil request")
 	}

@@ -128,8 +128,12 @@ func (u *URI) validate() error {
 	if u.Endpoint != "" {
 		e, err := url.Parse(u.Endpoint)
 		switch {
-		case err != nil || (e.Scheme != "http" && e.Scheme != "https") || e.Host == "" || e.Opaque != "":
-			return uriErr("endpoint " + quote(u.Endpoint) + " is not an http(s) URL")
+		case err != nil:
+			return uriErr("endpoint is not a URL") // not echoed: it may carry user:password
+		case (e.Scheme != "http" && e.Scheme != "https") || e.Host == "" || e.Opaque != "":
+			shown := *e
+			shown.User = nil // never echo user information
+			return uriErr("endpoint " + quote(shown.String()) + " is not an http(s) URL")
 		case e.User != nil:
 			return uriErr("endpoint must not carry user information")
 		case e.RawQuery != "" || e.Fragment != "":

@@ -112,7 +112,7 @@ func checkModule(path string) error {
 // Close logs out and releases the Client's sessions once the calls in flight finish. Calls after Close return
 // ErrClosed.
 func (c *Client) Close() error {
-	if c.closed.Swap(true) {
+	if !c.opened() || c.closed.Swap(true) {
 		return nil
 	}
 	return c.p11.Close()
@@ -124,6 +124,12 @@ func (c *Client) Close() error {
 // id (CKA_ID) attributes name the key ("pkcs11:object=issuing-key;id=%01") or a bare label. The key is looked up
 // once and cached.
 func (c *Client) GetPublicKey(ctx context.Context, keyID string) (*kmssigner.PublicKeyInfo, error) {
+	if !c.opened() {
+		return nil, errf("get public key", ErrClosed, "Client not opened (use New or OpenURI)")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -161,6 +167,12 @@ var algSpecs = map[string]algSpec{
 // same hash and salt = hash length (as AWS KMS does). The algorithm must be one GetPublicKey lists for the key.
 func (c *Client) Sign(ctx context.Context, req *kmssigner.SignRequest) ([]byte, error) {
 	const op = "sign"
+	if !c.opened() {
+		return nil, errf(op, ErrClosed, "Client not opened (use New or OpenURI)")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if req == nil {
 		return nil, errf(op, ErrInvalidRequest, "nil request")
 	}
@@ -205,6 +217,9 @@ func (c *Client) Sign(ctx context.Context, req *kmssigner.SignRequest) ([]byte, 
 	}
 	return sig, nil
 }
+
+// opened reports whether c was made by New (a nil or zero Client has no PKCS#11 context).
+func (c *Client) opened() bool { return c != nil && c.p11 != nil }
 
 func (c *Client) key(keyID string) (*tokenKey, error) {
 	const op = "find key"
@@ -365,6 +380,9 @@ var shared struct {
 // PIN and stay open for the life of the process; use New and Close to control their lifetime.
 func OpenURI(ctx context.Context, uri string) (*Client, string, error) {
 	const op = "open URI"
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, "", err
 	}
