@@ -97,7 +97,7 @@ func (c *Constraints) Check(n Name) error {
 		return errf("check", ErrTooManyComparisons, "%d subtrees of form %v (max %d)", p+e, n.Form,
 			DefaultMaxComparisons)
 	}
-	return c.check(n, p > 0)
+	return c.check(n, p > 0, nil)
 }
 
 // CheckDNS checks a dNSName ("www.example.com", or a wildcard "*.example.com": a wildcard is excluded when any
@@ -125,6 +125,7 @@ func (c *Constraints) CheckDN(der []byte) error { return c.Check(Name{Form: Form
 type prepared struct {
 	host  string // DNS name, email host, URI host
 	local string // email local part
+	ip    netip.Addr
 	rdns  []rdn
 }
 
@@ -148,7 +149,11 @@ func prepare(n Name) (prepared, error) {
 		if !lenientHost(host) {
 			return prepared{}, uncheckable(n, "mailbox host is not a valid domain name")
 		}
-		return prepared{local: n.Value[:at], host: host}, nil
+		local, ok := unquoteLocalPart(n.Value[:at])
+		if !ok {
+			return prepared{}, uncheckable(n, "mailbox local part is a malformed quoted-string")
+		}
+		return prepared{local: local, host: host}, nil
 	case FormURI:
 		u, err := url.Parse(n.Value)
 		if err != nil || u.Opaque != "" || u.Host == "" {
@@ -169,7 +174,7 @@ func prepare(n Name) (prepared, error) {
 		if !n.IP.IsValid() || n.IP.Zone() != "" {
 			return prepared{}, uncheckable(n, "not an IP address")
 		}
-		return prepared{}, nil
+		return prepared{ip: n.IP}, nil
 	case FormDN:
 		rdns, err := parseRDNSequence(n.DN)
 		if err != nil {
@@ -180,21 +185,53 @@ func prepare(n Name) (prepared, error) {
 	return prepared{}, uncheckable(n, "unsupported name form")
 }
 
-func (c *Constraints) check(n Name, hasPermitted bool) error {
+// dnSubtrees holds the directoryName subtrees of a Constraints parsed once, so that checking many DNs (a
+// certificate's subject and directoryName SANs) costs one parse per subtree rather than one per comparison.
+// An entry is nil when the subtree's DER does not parse (it then matches nothing).
+type dnSubtrees struct {
+	perm, excl [][]rdn
+}
+
+func (c *Constraints) parseDNSubtrees() *dnSubtrees {
+	d := &dnSubtrees{perm: make([][]rdn, len(c.Permitted)), excl: make([][]rdn, len(c.Excluded))}
+	for _, l := range []struct {
+		list []Subtree
+		out  [][]rdn
+	}{{c.Permitted, d.perm}, {c.Excluded, d.excl}} {
+		for i := range l.list {
+			if l.list[i].Form != FormDN {
+				continue
+			}
+			if rdns, err := parseRDNSequence(l.list[i].DN); err == nil {
+				if rdns == nil {
+					rdns = []rdn{} // the empty Name: every DN is subordinate to it
+				}
+				l.out[i] = rdns
+			}
+		}
+	}
+	return d
+}
+
+// check checks one name; dns may be nil (it is parsed here when n is a directoryName).
+func (c *Constraints) check(n Name, hasPermitted bool, dns *dnSubtrees) error {
 	p, err := prepare(n)
 	if err != nil {
 		return err
 	}
+	if n.Form == FormDN && dns == nil {
+		dns = c.parseDNSubtrees()
+	}
 	for i := range c.Excluded {
 		s := &c.Excluded[i]
-		if s.Form == n.Form && match(n, &p, s, true) {
+		if s.Form == n.Form && match(&p, s, true, dnAt(dns, false, i)) {
 			return &ViolationError{Name: n, Subtree: s, Err: ErrExcluded}
 		}
 	}
 	if hasPermitted {
 		for i := range c.Permitted {
 			s := &c.Permitted[i]
-			if s.Form == n.Form && match(n, &p, s, false) {
+			if s.Form == n.Form && match(&p, s, false, dnAt(dns, true, i)) {
 				return nil
 			}
 		}
@@ -203,7 +240,20 @@ func (c *Constraints) check(n Name, hasPermitted bool) error {
 	return nil
 }
 
-func match(n Name, p *prepared, s *Subtree, excluded bool) bool {
+// dnAt returns the parsed i-th permitted (or excluded) directoryName subtree, or nil.
+func dnAt(d *dnSubtrees, permitted bool, i int) []rdn {
+	if d == nil {
+		return nil
+	}
+	if permitted {
+		return d.perm[i]
+	}
+	return d.excl[i]
+}
+
+// match reports whether the prepared name lies in subtree s (of the name's form). dn is s parsed, for a
+// directoryName subtree (nil when it does not parse).
+func match(p *prepared, s *Subtree, excluded bool, dn []rdn) bool {
 	switch s.Form {
 	case FormDNS:
 		if matchDNS(p.host, s.Name) {
@@ -222,7 +272,13 @@ func match(n Name, p *prepared, s *Subtree, excluded bool) bool {
 			return false
 		}
 		if at := strings.LastIndexByte(c, '@'); at >= 0 {
-			return p.local == c[:at] && strings.EqualFold(p.host, c[at+1:])
+			// RFC 5322 §3.2.4: a quoted-string is semantically identical to the atom it quotes, so
+			// "ceo"@example.com is the mailbox ceo@example.com (as crypto/x509 compares them).
+			local, ok := unquoteLocalPart(c[:at])
+			if !ok {
+				local = c[:at]
+			}
+			return p.local == local && strings.EqualFold(p.host, c[at+1:])
 		}
 		if c[0] == '.' {
 			return hasSuffixFold(p.host, c)
@@ -237,12 +293,42 @@ func match(n Name, p *prepared, s *Subtree, excluded bool) bool {
 		}
 		return strings.EqualFold(p.host, s.Name)
 	case FormIP:
-		return s.IP.Contains(n.IP)
+		return s.IP.Contains(p.ip)
 	case FormDN:
-		crdns, err := parseRDNSequence(s.DN)
-		return err == nil && dnHasPrefix(p.rdns, crdns)
+		return dn != nil && dnHasPrefix(p.rdns, dn)
 	}
 	return false
+}
+
+// unquoteLocalPart returns the mailbox local part with a quoted-string form ("a\"b") reduced to its content (RFC
+// 5321 §4.1.2 Quoted-string: DQUOTE, then characters or backslash quoted-pairs, then DQUOTE). A local part that
+// does not begin with DQUOTE is returned unchanged; ok is false for an unterminated or otherwise malformed
+// quoted-string.
+func unquoteLocalPart(s string) (string, bool) {
+	if s == "" || s[0] != '"' {
+		return s, true
+	}
+	if len(s) < 2 || s[len(s)-1] != '"' {
+		return "", false
+	}
+	inner := s[1 : len(s)-1]
+	var b strings.Builder
+	b.Grow(len(inner))
+	for i := 0; i < len(inner); i++ {
+		switch c := inner[i]; c {
+		case '\\':
+			if i+1 >= len(inner) {
+				return "", false // the backslash escapes the closing DQUOTE
+			}
+			i++
+			b.WriteByte(inner[i])
+		case '"':
+			return "", false
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), true
 }
 
 // matchDNS: "" matches everything; ".example.com" matches proper subdomains; "example.com" matches itself and
@@ -302,12 +388,16 @@ func (c *Constraints) CheckCertificate(cert *x509.Certificate, opts *CheckOption
 		return errf("check certificate", ErrTooManyComparisons, "%d names × subtrees comparisons (max %d)",
 			total, max)
 	}
+	var dns *dnSubtrees
+	if perm[FormDN]+excl[FormDN] > 0 {
+		dns = c.parseDNSubtrees()
+	}
 	for _, cn := range names {
 		f := cn.n.Form
 		if perm[f]+excl[f] == 0 {
 			continue
 		}
-		if err := c.check(cn.n, perm[f] > 0); err != nil {
+		if err := c.check(cn.n, perm[f] > 0, dns); err != nil {
 			if v, ok := err.(*ViolationError); ok {
 				v.Source = cn.source
 			}

@@ -111,6 +111,14 @@ func TestCheckEmail(t *testing.T) {
 		{"no_at_uncheckable", p("email:example.com"), nil, "example.com", unch},
 		{"empty_local_uncheckable", p("email:example.com"), nil, "@example.com", unch},
 		{"dns_constraint_does_not_apply", p("example.com"), nil, "user@other.org", ok},
+		// RFC 5322 §3.2.4: a quoted-string is semantically identical to the atom it quotes.
+		{"quoted_local_part_excluded_by_mailbox", nil, p("ceo@example.com"), `"ceo"@example.com`, excl},
+		{"quoted_pair_local_part_excluded_by_mailbox", nil, p("ceo@example.com"), `"c\eo"@example.com`, excl},
+		{"quoted_local_part_permitted_by_mailbox", p("ceo@example.com"), nil, `"ceo"@example.com`, ok},
+		{"quoted_local_part_still_case_sensitive", nil, p("ceo@example.com"), `"CEO"@example.com`, ok},
+		{"quoted_local_part_with_at_sign", p("email:example.com"), nil, `"a@b"@example.com`, ok},
+		{"unterminated_quoted_local_part_uncheckable", p("ceo@example.com"), nil, `"ceo@example.com`, unch},
+		{"quoted_pair_escaping_closing_quote_uncheckable", nil, p("email:example.com"), `"ceo\"@example.com`, unch},
 	}, (*Constraints).CheckEmail)
 }
 
@@ -326,6 +334,39 @@ func TestCheckCertificate(t *testing.T) {
 	if err := c.CheckCertificate(nil, nil); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("nil cert: %v", err)
 	}
+}
+
+// TestCheckCertificateLargeDNSubtreeManyDNSANs: a ~60 KB directoryName subtree against a leaf with thousands of
+// directoryName SANs is parsed once per CheckCertificate, not once per comparison (the old code took seconds).
+func TestCheckCertificateLargeDNSubtreeManyDNSANs(t *testing.T) {
+	var sb strings.Builder
+	for i := range 4000 {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, "OU=u%d", i)
+	}
+	// Excluded, so that no name matches and every SAN is compared.
+	c := mustNew(t, nil, []string{"dn:" + sb.String()})
+	st, err := ParseSubtree("dn:CN=x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sans := make([]Name, 5000)
+	for i := range sans {
+		sans[i] = Name{Form: FormDN, DN: st.DN}
+	}
+	cert := makeCert(t, leafSpec{sans: sans})
+	start := time.Now()
+	err = c.CheckCertificate(cert, nil)
+	elapsed := time.Since(start)
+	if got := outcome(t, err); got != ok {
+		t.Fatalf("got %s (%v), want %s", got, err, ok)
+	}
+	if elapsed > 2*time.Second {
+		t.Fatalf("%d-byte DN subtree × %d DN SANs took %v", len(c.Excluded[0].DN), len(sans), elapsed)
+	}
+	t.Logf("%d-byte DN subtree × %d DN SANs in %v", len(c.Excluded[0].DN), len(sans), elapsed)
 }
 
 // TestPathologicalConstraintsBounded: 10k subtrees × 10k SANs is refused with ErrTooManyComparisons before any
